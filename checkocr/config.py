@@ -1,0 +1,77 @@
+"""One place for every setting, read from ``CHECKOCR_*`` environment variables.
+
+Operators configure the service, the batch command and training the same way, so all of them read
+this one pydantic-settings class; command-line flags only override individual fields.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_PATH = PROJECT_ROOT / "onnx_models" / "digits.onnx"
+
+
+def default_data_dir() -> Path | None:
+    """``../shared/data`` beside the project, when it exists (the development and CI layout)."""
+    candidate = PROJECT_ROOT.parent / "shared" / "data"
+    return candidate if candidate.is_dir() else None
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (affinity, cgroup-aware via sched_getaffinity), not the host's count."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Settings(BaseSettings):
+    """Every knob of checkocr; each maps to ``CHECKOCR_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CHECKOCR_", extra="ignore")
+
+    data_dir: Path | None = Field(default_factory=default_data_dir, description="Dataset folder")
+    model_path: Path = Field(DEFAULT_MODEL_PATH, description="ONNX digit model; its card is <stem>.json")
+    accept_threshold: float = Field(
+        0.9, ge=0.0, le=1.0, description="Readings with confidence below this need human review"
+    )
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="Comma-separated API keys; empty disables auth (loopback only)"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_image_pixels: int = Field(40_000_000, ge=10_000, description="Decoded pixel limit (bomb guard)")
+    request_timeout_s: float = Field(30.0, gt=0)
+    max_concurrency: int = Field(0, ge=0, description="Concurrent reads; 0 means usable CPUs")
+    max_queue: int = Field(16, ge=0, description="Requests allowed to wait for a slot before 503")
+    threads: int = Field(1, ge=1, description="onnxruntime intra-op threads per session")
+    workers: int = Field(0, ge=0, description="Batch worker processes; 0 means usable CPUs")
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    def effective_concurrency(self) -> int:
+        return self.max_concurrency or usable_cpus()
+
+    def effective_workers(self) -> int:
+        return self.workers or usable_cpus()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,87 @@
+"""Decoding untrusted image bytes into a greyscale array, safely.
+
+Every check image enters here, from HTTP, ``checkocr read`` and batch alike. The pixel count is read
+from the header and checked *before* decoding, so a decompression bomb is refused without allocating
+it; everything Pillow cannot make sense of becomes an ImageDecodeError with a precise message.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+SUPPORTED_FORMATS = {"PNG", "JPEG", "TIFF"}
+MIN_SIDE = 8
+
+
+class ImageDecodeError(ValueError):
+    """The bytes are not a usable image; ``reason`` is a short machine-readable code."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def decode_grey(data: bytes, max_pixels: int) -> np.ndarray:
+    """PNG, JPEG or TIFF (CCITT G4 bitonal included) bytes as a uint8 greyscale array (0 black, 255 white).
+
+    Multi-page TIFFs are read from their first page; EXIF orientation is applied; alpha is composited
+    on white (a transparent background is paper, not ink).
+    """
+    if not data:
+        raise ImageDecodeError("empty", "the image is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in SUPPORTED_FORMATS:
+                raise ImageDecodeError(
+                    "unsupported_format", f"{image.format} images are not supported; send PNG, JPEG or TIFF"
+                )
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ImageDecodeError(
+                    "too_many_pixels", f"image is {width}x{height} = {width * height} pixels, over the "
+                    f"limit of {max_pixels}"
+                )
+            if min(width, height) < MIN_SIDE:
+                raise ImageDecodeError("too_small", f"image is {width}x{height}; each side must be >= {MIN_SIDE}")
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            return to_grey_array(image)
+    except ImageDecodeError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageDecodeError("undecodable", f"not a readable PNG, JPEG or TIFF image: {exc}") from exc
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
+        raise ImageDecodeError("undecodable", f"the image is damaged or truncated: {exc}") from exc
+
+
+def to_grey_array(image: Image.Image) -> np.ndarray:
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(image, dtype=np.float64)
+        peak = array.max() or 1.0
+        return np.clip(array / peak * 255.0, 0, 255).astype(np.uint8)
+    if image.mode == "F":
+        array = np.asarray(image, dtype=np.float64)
+        low, high = float(array.min()), float(array.max())
+        return ((array - low) / ((high - low) or 1.0) * 255.0).astype(np.uint8)
+    return np.asarray(image.convert("L"), dtype=np.uint8).copy()
+
+
+def read_file_grey(path, max_pixels: int) -> np.ndarray:
+    """Reads and decodes a file; OS errors become ImageDecodeError too (batch keeps going)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_pixels * 4 + 1024)
+    except OSError as exc:
+        raise ImageDecodeError("unreadable_file", f"{path}: {exc.strerror or exc}") from exc
+    return decode_grey(data, max_pixels)

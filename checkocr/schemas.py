@@ -1,0 +1,53 @@
+"""The reading result of DESIGN.md: the one shape the service, ``checkocr read --json`` and batch share."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+BBox = tuple[int, int, int, int]  # x, y, width, height in pixels of the submitted image
+
+CharKind = Literal["digit", "separator", "currency", "asterisk", "terminator", "fraction", "unknown"]
+
+
+class Alternative(BaseModel):
+    char: str
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class Character(BaseModel):
+    char: str = Field(description="The character read; for digits '0'..'9'")
+    kind: CharKind
+    confidence: float = Field(ge=0.0, le=1.0)
+    bbox: BBox
+    alternatives: list[Alternative] = Field(default_factory=list, description="Next most likely digits")
+    raised: bool = Field(False, description="Written above the baseline (raised cents)")
+
+
+class FieldInfo(BaseModel):
+    bbox: BBox
+    source: Literal["detected", "given", "whole_image"]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    sha256: str
+
+
+class Reading(BaseModel):
+    amount: str | None = Field(description="Decimal string with '.' as decimal point, or null if unreadable")
+    amount_cents: int | None
+    confidence: float = Field(ge=0.0, le=1.0, description="Estimated probability the whole amount is right")
+    needs_review: bool
+    characters: list[Character] = Field(default_factory=list)
+    field: FieldInfo | None = None
+    model: ModelInfo
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    reason: str | None = Field(None, description="Why the amount is null, when it is")
+
+
+class BatchError(BaseModel):
+    type: str
+    detail: str
