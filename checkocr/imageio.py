@@ -55,7 +55,9 @@ def decode_grey(data: bytes, max_pixels: int) -> np.ndarray:
             return to_grey_array(image)
     except ImageDecodeError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageDecodeError("too_many_pixels", f"image declares too many pixels: {exc}") from exc
+    except UnidentifiedImageError as exc:
         raise ImageDecodeError("undecodable", f"not a readable PNG, JPEG or TIFF image: {exc}") from exc
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
         raise ImageDecodeError("undecodable", f"the image is damaged or truncated: {exc}") from exc

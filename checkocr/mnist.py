@@ -77,12 +77,14 @@ def parse_idx(path: Path, *, images: bool) -> np.ndarray:
     """Parses one IDX file, checking magic number, dimensions and payload length."""
     raw = _read_gz(path)
     header_len = 16 if images else 8
-    if len(raw) < header_len:
+    if len(raw) < 8:
         raise MnistError(f"{path}: truncated header ({len(raw)} bytes)")
     magic, count = struct.unpack(">II", raw[:8])
     expected_magic = IMAGE_MAGIC if images else LABEL_MAGIC
     if magic != expected_magic:
         raise MnistError(f"{path}: magic number {magic}, expected {expected_magic}")
+    if len(raw) < header_len:
+        raise MnistError(f"{path}: truncated header ({len(raw)} bytes)")
     shape: tuple[int, ...] = (count,)
     if images:
         rows, cols = struct.unpack(">II", raw[8:16])

@@ -1,0 +1,34 @@
+"""Settings come from CHECKOCR_* variables, with validation that names the variable."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from checkocr.config import Settings
+
+
+def test_api_keys_are_split_and_kept_secret(monkeypatch):
+    monkeypatch.setenv("CHECKOCR_API_KEYS", " alpha, beta ,,")
+    settings = Settings()
+    assert [key.get_secret_value() for key in settings.api_keys] == ["alpha", "beta"]
+    assert "alpha" not in repr(settings)
+
+
+def test_data_dir_and_threshold_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CHECKOCR_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CHECKOCR_ACCEPT_THRESHOLD", "0.75")
+    settings = Settings()
+    assert settings.data_dir == tmp_path and settings.accept_threshold == 0.75
+
+
+def test_out_of_range_value_is_refused_with_its_name(monkeypatch):
+    monkeypatch.setenv("CHECKOCR_ACCEPT_THRESHOLD", "1.5")
+    with pytest.raises(ValidationError, match="accept_threshold"):
+        Settings()
+
+
+def test_zero_means_usable_cpus():
+    settings = Settings(max_concurrency=0, workers=0)
+    assert settings.effective_concurrency() >= 1 and settings.effective_workers() >= 1
+    assert Settings(workers=3).effective_workers() == 3

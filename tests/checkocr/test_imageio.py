@@ -1,0 +1,87 @@
+"""Untrusted bytes in, a greyscale array or a precise ImageDecodeError out."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from checkocr.imageio import ImageDecodeError, decode_grey
+
+LIMIT = 40_000_000
+
+
+def encode(image: Image.Image, fmt: str, **params) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **params)
+    return buffer.getvalue()
+
+
+def page(mode: str = "L") -> Image.Image:
+    array = np.full((60, 90), 255, dtype=np.uint8)
+    array[20:40, 30:60] = 0
+    return Image.fromarray(array).convert(mode)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode", "params"),
+    [
+        ("PNG", "L", {}),
+        ("PNG", "RGB", {}),
+        ("PNG", "P", {}),
+        ("JPEG", "L", {"quality": 95}),
+        ("JPEG", "CMYK", {"quality": 95}),
+        ("TIFF", "1", {"compression": "group4"}),
+        ("TIFF", "L", {"compression": "tiff_lzw"}),
+    ],
+)
+def test_formats_decode_to_grey_with_ink_dark(fmt, mode, params):
+    grey = decode_grey(encode(page(mode), fmt, **params), LIMIT)
+    assert grey.dtype == np.uint8 and grey.shape == (60, 90)
+    assert grey[30, 45] < 60 and grey[5, 5] > 200
+
+
+def test_transparent_background_becomes_paper():
+    rgba = np.zeros((20, 20, 4), dtype=np.uint8)
+    rgba[5:15, 5:15] = (0, 0, 0, 255)
+    grey = decode_grey(encode(Image.fromarray(rgba, "RGBA"), "PNG"), LIMIT)
+    assert grey[0, 0] == 255 and grey[10, 10] == 0
+
+
+def test_sixteen_bit_png_is_scaled():
+    array = np.full((20, 20), 60000, dtype=np.uint16)
+    array[5:10, 5:10] = 0
+    grey = decode_grey(encode(Image.fromarray(array), "PNG"), LIMIT)
+    assert grey[0, 0] == 255 and grey[6, 6] == 0
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty"),
+        (b"<html><body>not an image</body></html>", "undecodable"),
+        (b"PK\x03\x04" + bytes(100), "undecodable"),
+        (bomb_png(50_000, 50_000), "too_many_pixels"),
+        (encode(page(), "PNG")[:80], "undecodable"),
+        (encode(page(), "JPEG")[:300], "undecodable"),
+        (encode(page(), "GIF"), "unsupported_format"),
+        (encode(Image.new("L", (1, 1)), "PNG"), "too_small"),
+    ],
+)
+def test_bad_bytes_give_a_precise_reason(data, reason):
+    with pytest.raises(ImageDecodeError) as raised:
+        decode_grey(data, LIMIT)
+    assert raised.value.reason == reason
+    assert raised.value.detail

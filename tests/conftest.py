@@ -1,0 +1,33 @@
+"""Shared fixtures: where the data and the shipped model are, and skips that say why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checkocr.config import DEFAULT_MODEL_PATH, Settings
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The dataset folder (CHECKOCR_DATA_DIR or ../shared/data); skips when it is absent."""
+    folder = Settings().data_dir
+    if folder is None or not folder.is_dir():
+        pytest.skip("no dataset folder: set CHECKOCR_DATA_DIR or provide ../shared/data")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mnist_data_dir(data_dir: Path) -> Path:
+    if not (data_dir / "mnist" / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"MNIST not found under {data_dir}/mnist")
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The shipped digit model; skips when it has not been built (a fresh training checkout)."""
+    if not DEFAULT_MODEL_PATH.is_file():
+        pytest.skip(f"shipped model {DEFAULT_MODEL_PATH} not built yet (run 'checkocr train')")
+    return DEFAULT_MODEL_PATH
