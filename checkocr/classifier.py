@@ -29,7 +29,9 @@ class DigitClassifier:
         self.output_name = self.card.output.name
         names = {i.name for i in self.session.get_inputs()}
         if self.input_name not in names:
-            raise ModelError(f"{model_path}: card input '{self.input_name}' is not in the graph inputs {names}")
+            raise ModelError(
+                f"{model_path}: card input '{self.input_name}' is not in the graph inputs {names}"
+            )
         self.info = ModelInfo(name=self.card.name, version=self.card.version, sha256=self.card.sha256)
 
     def predict(self, digits: np.ndarray) -> np.ndarray:

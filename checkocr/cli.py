@@ -42,10 +42,16 @@ def resolve_data_dir(data_dir: Path | None) -> Path:
 
 @app.command()
 def train(
-    data_dir: Annotated[Path | None, typer.Option(help="Folder holding mnist/ (default CHECKOCR_DATA_DIR)")] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default onnx_models, or runs/quick)")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder holding mnist/ (default CHECKOCR_DATA_DIR)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default onnx_models, or runs/quick)")
+    ] = None,
     quick: Annotated[bool, typer.Option(help="Whole path on a few hundred images, one short epoch")] = False,
-    download: Annotated[bool, typer.Option(help="Fetch MNIST from public mirrors (checksums verified)")] = False,
+    download: Annotated[
+        bool, typer.Option(help="Fetch MNIST from public mirrors (checksums verified)")
+    ] = False,
     seed: Annotated[int, typer.Option()] = 20261121,
     cnn_epochs: Annotated[int, typer.Option(min=1)] = 30,
     logistic_epochs: Annotated[int, typer.Option(min=1)] = 8,
@@ -86,8 +92,10 @@ def train(
         card = run(options)
     except (MnistError, FileNotFoundError) as exc:
         raise fail(str(exc)) from exc
-    typer.echo(f"shipped {card['architecture']} to {options.out_dir}: test accuracy "
-               f"{card['metrics']['test_accuracy']:.4f}; {card['selection']}")
+    typer.echo(
+        f"shipped {card['architecture']} to {options.out_dir}: test accuracy "
+        f"{card['metrics']['test_accuracy']:.4f}; {card['selection']}"
+    )
 
 
 def main() -> None:  # pragma: no cover - console entry

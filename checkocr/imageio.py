@@ -45,11 +45,13 @@ def decode_grey(data: bytes, max_pixels: int) -> np.ndarray:
             width, height = image.size
             if width * height > max_pixels:
                 raise ImageDecodeError(
-                    "too_many_pixels", f"image is {width}x{height} = {width * height} pixels, over the "
-                    f"limit of {max_pixels}"
+                    "too_many_pixels",
+                    f"image is {width}x{height} = {width * height} pixels, over the limit of {max_pixels}",
                 )
             if min(width, height) < MIN_SIDE:
-                raise ImageDecodeError("too_small", f"image is {width}x{height}; each side must be >= {MIN_SIDE}")
+                raise ImageDecodeError(
+                    "too_small", f"image is {width}x{height}; each side must be >= {MIN_SIDE}"
+                )
             image.load()
             image = ImageOps.exif_transpose(image)
             return to_grey_array(image)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
@@ -40,7 +42,7 @@ def reliability_bins(
     correct = probabilities.argmax(axis=1) == labels
     edges = np.linspace(0.0, 1.0, bins + 1)
     rows = []
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
+    for low, high in pairwise(edges):
         inside = (confidence > low) & (confidence <= high)
         count = int(inside.sum())
         rows.append(
@@ -59,9 +61,10 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bi
     """Weighted mean gap between confidence and accuracy over equal-width bins (Guo et al., 2017)."""
     total = len(labels)
     return float(
-        sum(row["count"] / total * abs(row["accuracy"] - row["confidence"]) for row in reliability_bins(
-            probabilities, labels, bins
-        ))
+        sum(
+            row["count"] / total * abs(row["accuracy"] - row["confidence"])
+            for row in reliability_bins(probabilities, labels, bins)
+        )
     )
 
 

@@ -74,7 +74,9 @@ def check_parity(keras_probabilities: np.ndarray, onnx_probabilities: np.ndarray
     max_abs = float(np.abs(keras_probabilities - onnx_probabilities).max())
     argmax_agree = float((keras_probabilities.argmax(1) == onnx_probabilities.argmax(1)).mean())
     if argmax_agree < 1.0 or max_abs >= PARITY_TOLERANCE:
-        raise RuntimeError(f"ONNX parity failed: argmax agreement {argmax_agree:.4f}, max |diff| {max_abs:.2e}")
+        raise RuntimeError(
+            f"ONNX parity failed: argmax agreement {argmax_agree:.4f}, max |diff| {max_abs:.2e}"
+        )
     return {"images": len(keras_probabilities), "max_abs_diff": max_abs, "argmax_agreement": argmax_agree}
 
 

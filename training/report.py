@@ -8,8 +8,8 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 
 def plot_curves(histories: dict[str, dict[str, list[float]]], path: Path) -> None:
@@ -81,7 +81,8 @@ def write_markdown(card: dict[str, Any], path: Path) -> None:
         "",
         "## Shipped model",
         "",
-        f"- validation accuracy {metrics['val_accuracy']:.4f}, MNIST test accuracy {metrics['test_accuracy']:.4f}",
+        f"- validation accuracy {metrics['val_accuracy']:.4f}, "
+        f"MNIST test accuracy {metrics['test_accuracy']:.4f}",
         f"- temperature {metrics['temperature']:.3f}; ECE {metrics['ece_uncalibrated']:.4f} before, "
         f"{metrics['ece']:.4f} after scaling",
         f"- ONNX parity: {card['training']['parity']}",

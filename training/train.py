@@ -82,7 +82,9 @@ class ProgressBar(keras.callbacks.Callback):
 
     def __init__(self, kind: str, total_steps: int):
         super().__init__()
-        self.bar = tqdm(total=total_steps, desc=kind, unit="batch", mininterval=1 if sys.stderr.isatty() else 30)
+        self.bar = tqdm(
+            total=total_steps, desc=kind, unit="batch", mininterval=1 if sys.stderr.isatty() else 30
+        )
         self.kind = kind
 
     def on_train_batch_end(self, batch, logs=None):
@@ -92,10 +94,17 @@ class ProgressBar(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        self.bar.set_postfix(epoch=epoch + 1, loss=f"{logs.get('loss', 0):.4f}",
-                             val_acc=f"{logs.get('val_accuracy', 0):.4f}")
-        log.info("%s epoch %d: loss %.4f val_loss %.4f val_accuracy %.4f", self.kind, epoch + 1,
-                 logs.get("loss", 0), logs.get("val_loss", 0), logs.get("val_accuracy", 0))
+        self.bar.set_postfix(
+            epoch=epoch + 1, loss=f"{logs.get('loss', 0):.4f}", val_acc=f"{logs.get('val_accuracy', 0):.4f}"
+        )
+        log.info(
+            "%s epoch %d: loss %.4f val_loss %.4f val_accuracy %.4f",
+            self.kind,
+            epoch + 1,
+            logs.get("loss", 0),
+            logs.get("val_loss", 0),
+            logs.get("val_accuracy", 0),
+        )
 
     def on_train_end(self, logs=None):
         self.bar.close()
@@ -125,7 +134,9 @@ def hardware_description() -> str:
     except OSError:
         pass
     gpus = tf.config.list_physical_devices("GPU")
-    return f"{cpu}, {len(os.sched_getaffinity(0))} CPU threads" + (f", {len(gpus)} GPU" if gpus else ", no GPU")
+    return f"{cpu}, {len(os.sched_getaffinity(0))} CPU threads" + (
+        f", {len(gpus)} GPU" if gpus else ", no GPU"
+    )
 
 
 def compile_for(model: keras.Model, learning_rate: float | keras.optimizers.schedules.LearningRateSchedule):
@@ -184,7 +195,8 @@ def resnet_weights_source(options: TrainOptions) -> tuple[Path | str | None, boo
         return cached, True
     log.warning(
         "ResNet-50: NO IMAGENET WEIGHTS (not in %s and no --resnet-weights); training from random "
-        "initialisation, the model card records pretrained: false", cache,
+        "initialisation, the model card records pretrained: false",
+        cache,
     )
     return None, False
 
@@ -226,7 +238,9 @@ def evaluate_candidate(trained: Trained, splits: Splits, out_dir: Path) -> dict[
     matrix = evaluate.confusion_matrix(cal_test.argmax(1), splits.y_test)
     onnx_path = export_onnx(trained.model, temperature, out_dir / "candidates" / f"{trained.kind}.onnx")
     parity_images = splits.x_test[:PARITY_IMAGES]
-    keras_probs = calibrated_function(trained.model, temperature)(tf.constant(parity_images))[OUTPUT_NAME].numpy()
+    keras_probs = calibrated_function(trained.model, temperature)(tf.constant(parity_images))[
+        OUTPUT_NAME
+    ].numpy()
     parity = check_parity(keras_probs, onnx_predict(onnx_session(onnx_path), parity_images))
     row = {
         "kind": trained.kind,
@@ -251,8 +265,15 @@ def evaluate_candidate(trained: Trained, splits: Splits, out_dir: Path) -> dict[
         evaluate.reliability_bins(cal_test, splits.y_test),
     )
     row["_onnx_path"] = onnx_path
-    log.info("%s: val %.4f test %.4f T %.3f ECE %.4f -> %.4f", trained.kind, row["val_accuracy"],
-             row["test_accuracy"], temperature, row["ece_uncalibrated"], row["ece"])
+    log.info(
+        "%s: val %.4f test %.4f T %.3f ECE %.4f -> %.4f",
+        trained.kind,
+        row["val_accuracy"],
+        row["test_accuracy"],
+        temperature,
+        row["ece_uncalibrated"],
+        row["ece"],
+    )
     return row
 
 
@@ -296,8 +317,12 @@ def write_card(rows, best, reason, options, splits, started, aug, histories) -> 
         "output": {"name": OUTPUT_NAME, "classes": [str(c) for c in range(10)], "calibrated": True},
         "training": {
             "data": {name: {"sha256": FILES[name], "path": str(data_folder / name)} for name in FILES},
-            "split": {"train": len(splits.x_train), "validation": len(splits.x_val), "test": len(splits.x_test),
-                      "validation_from": "MNIST train, stratified, seeded"},
+            "split": {
+                "train": len(splits.x_train),
+                "validation": len(splits.x_val),
+                "test": len(splits.x_test),
+                "validation_from": "MNIST train, stratified, seeded",
+            },
             "epochs": {r["kind"]: r["notes"].get("epochs", r["notes"].get("phases")) for r in rows},
             "augmentation": aug.as_dict(),
             "seed": options.seed,
@@ -338,7 +363,9 @@ def run(options: TrainOptions) -> dict[str, Any]:
     options.out_dir.mkdir(parents=True, exist_ok=True)
     mnist = load_mnist(options.data_dir)
     splits = make_splits(mnist, options.seed, limit=QUICK_LIMIT if options.quick else None)
-    log.info("data: %d train, %d validation, %d test", len(splits.x_train), len(splits.x_val), len(splits.x_test))
+    log.info(
+        "data: %d train, %d validation, %d test", len(splits.x_train), len(splits.x_val), len(splits.x_test)
+    )
     aug = Augmentation()
     trainers = {
         "logistic": lambda: train_logistic(splits, options),

@@ -62,7 +62,7 @@ def test_checksum_mismatch_names_the_file(tmp_path):
 
 
 def test_missing_file_says_how_to_get_it(tmp_path):
-    with pytest.raises(MnistError, match="missing .*--download"):
+    with pytest.raises(MnistError, match=r"missing .*--download"):
         load_split(tmp_path, "t10k")
 
 

@@ -20,7 +20,7 @@ def model_copy(tmp_path, model_path):
 def test_sha256_mismatch_is_refused(model_copy):
     with model_copy.open("ab") as handle:
         handle.write(b"\0")
-    with pytest.raises(ModelError, match="sha256 .* but its card digits.json says"):
+    with pytest.raises(ModelError, match=r"sha256 .* but its card digits\.json says"):
         load_card(model_copy)
 
 

@@ -21,9 +21,21 @@ pytestmark = pytest.mark.slow
 def quick_run(tmp_path_factory, mnist_data_dir):
     out = tmp_path_factory.mktemp("quick")
     result = subprocess.run(
-        [sys.executable, "-m", "checkocr", "train", "--quick", "--out", str(out),
-         "--data-dir", str(mnist_data_dir)],
-        capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "checkocr",
+            "train",
+            "--quick",
+            "--out",
+            str(out),
+            "--data-dir",
+            str(mnist_data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return out, result
