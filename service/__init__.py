@@ -1,0 +1,1 @@
+"""The checkocr HTTP service: FastAPI in front of the reader and the ONNX digit model."""
