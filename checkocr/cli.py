@@ -98,5 +98,77 @@ def train(
     )
 
 
+@app.command()
+def batch(
+    input_path: Annotated[
+        Path, typer.Argument(metavar="INPUT", help="Image folder (recursive) or list file")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output file, one line per source")],
+    region: Annotated[str, typer.Option(help="auto: find the amount field; field: images are it")] = "auto",
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Processes/actors (default: usable CPUs)")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="local (process pool) or ray (Ray Data)")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (default: local Ray)")] = None,
+    resume: Annotated[bool, typer.Option(help="Skip sources already in --out; repair a torn end")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace a non-empty --out instead of refusing")] = False,
+    output_format: Annotated[
+        str | None, typer.Option("--format", help="jsonl or csv (default: --out suffix)")
+    ] = None,
+    model_path: Annotated[Path | None, typer.Option(help="ONNX model (default CHECKOCR_MODEL_PATH)")] = None,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Files per worker task")] = 16,
+    progress: Annotated[bool | None, typer.Option(help="Progress bar (default: if stderr is a tty)")] = None,
+) -> None:
+    """Read every check of a folder or list file into JSONL or CSV; errors become lines, runs resume."""
+    from checkocr.batch.command import run_batch_command
+
+    code = run_batch_command(
+        input_path,
+        out,
+        region,
+        workers,
+        engine,
+        ray_address,
+        resume,
+        overwrite,
+        output_format,
+        model_path,
+        chunk_size,
+        progress,
+    )
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default CHECKOCR_HOST, 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default CHECKOCR_PORT or 8000)")] = None,
+    model_path: Annotated[Path | None, typer.Option(help="ONNX model; its card is <stem>.json")] = None,
+    insecure_no_auth: Annotated[
+        bool, typer.Option("--insecure-no-auth", help="Allow a non-loopback bind without CHECKOCR_API_KEYS")
+    ] = False,
+) -> None:
+    """Start the HTTP service (uvicorn) with the shipped model."""
+    try:
+        from service.serve import ServeError
+        from service.serve import serve as run_service
+    except ImportError as exc:
+        raise fail(f"serving needs the serve extra ({exc}); run: pip install '.[serve]'") from exc
+    from pydantic import ValidationError
+
+    from checkocr.config import Settings
+
+    overrides = {"host": host, "port": port, "model_path": model_path}
+    try:
+        settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as exc:
+        raise fail(f"invalid settings: {exc}") from exc
+    try:
+        run_service(settings, insecure_no_auth=insecure_no_auth)
+    except ServeError as exc:
+        raise fail(str(exc)) from exc
+
+
 def main() -> None:  # pragma: no cover - console entry
     sys.exit(app())
