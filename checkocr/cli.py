@@ -170,5 +170,42 @@ def serve(
         raise fail(str(exc)) from exc
 
 
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="Output folder (created if missing)")],
+    count: Annotated[int, typer.Option(help="Number of images")],
+    seed: Annotated[int, typer.Option(help="Same seed, byte-identical files")] = 0,
+    kind: Annotated[str, typer.Option(help="check (whole check) or field (courtesy-amount crop)")] = "check",
+    image_format: Annotated[str, typer.Option("--format", help="png, jpeg, tiff (bitonal G4) or mixed")] = "png",
+    layout: Annotated[str, typer.Option(help="personal, business or mixed")] = "mixed",
+    dpi: Annotated[str, typer.Option(help="200, 300 or mixed")] = "mixed",
+    data_dir: Annotated[Path | None, typer.Option(help="Folder holding mnist/ (default CHECKOCR_DATA_DIR)")] = None,
+    progress: Annotated[bool, typer.Option(help="Progress bar on stderr")] = True,
+) -> None:
+    """Synthetic US checks with handwritten amounts from MNIST test digits, and exact ground truth."""
+    from checkocr.mnist import MnistError
+    from checkocr.synth import MnistTestPool, SynthOptions, write_dataset
+    from checkocr.synth.writer import validate
+
+    try:
+        validate(count, seed, kind, image_format)
+        if dpi not in ("200", "300", "mixed"):
+            raise ValueError(f"dpi must be 200, 300 or mixed, got {dpi!r}")
+        options = SynthOptions(
+            layout=None if layout == "mixed" else layout, dpi=None if dpi == "mixed" else int(dpi)
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    try:
+        pool = MnistTestPool.from_data_dir(resolve_data_dir(data_dir))
+    except MnistError as exc:
+        raise fail(str(exc)) from exc
+    try:
+        truths = write_dataset(out, count, seed, pool, kind, image_format, options, progress=progress)
+    except OSError as exc:
+        raise fail(f"cannot write to {out}: {exc.strerror or exc}") from exc
+    typer.echo(f"wrote {len(truths)} {kind} images with ground truth and index.jsonl to {out}")
+
+
 def main() -> None:  # pragma: no cover - console entry
     sys.exit(app())

@@ -12,12 +12,11 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 
-from checkocr import __version__
 from checkocr.config import Settings, get_settings
 from service.middleware import RequestContextMiddleware
 from service.problems import install_problem_handlers
-from service.routers import checks, digits, health, kserve, models
-from service.state import ServiceState
+from service.routers import checks, demo, digits, health, kserve, models
+from service.state import SERVICE_VERSION, ServiceState
 
 DESCRIPTION = """
 Reads the handwritten courtesy amount on bank checks with an ONNX digit model on the CPU.
@@ -52,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="checkocr",
-        version=__version__,
+        version=SERVICE_VERSION,
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
@@ -65,5 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(kserve.V2Error, kserve.handle_v2_error)
     for router in (checks.router, digits.router, models.router, kserve.health, kserve.router, health.router):
         app.include_router(router)
+    app.include_router(demo.router)  # the demo page at / and /static/: open, its API calls need a key
     app.add_middleware(RequestContextMiddleware, state=state)
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import TYPE_CHECKING
 
 from checkocr.config import Settings, usable_cpus
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from checkocr.reader import Reader
 
 logger = logging.getLogger("checkocr.service")
+# From the installed distribution, not ``checkocr.__version__``: under pytest the tests/checkocr folder
+# can shadow the package's __init__ (a namespace portion), so package attributes are not reliable there.
+SERVICE_VERSION = metadata.version("checkocr")
 
 
 def intra_op_threads(settings: Settings) -> int:

@@ -15,13 +15,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from checkocr import __version__ as checkocr_version
 from checkocr.classifier import DigitClassifier
 from service.auth import ApiKey
 from service.deps import PoolDep, StateDep
 from service.examples import V2_INFER_REQUEST, V2_INFER_RESPONSE, json_example
 from service.routers.digits import MAX_BATCH
-from service.state import ServiceState
+from service.state import SERVICE_VERSION, ServiceState
 
 health = APIRouter(prefix="/v2", tags=["kserve-v2"])
 router = APIRouter(prefix="/v2", tags=["kserve-v2"], dependencies=[ApiKey])
@@ -127,7 +126,7 @@ async def v2_model_ready(name: str, state: StateDep) -> dict[str, Any]:
     responses={200: json_example({"name": "checkocr", "version": "0.1.0", "extensions": []})},
 )
 async def v2_server_metadata() -> dict[str, Any]:
-    return {"name": "checkocr", "version": checkocr_version, "extensions": []}
+    return {"name": "checkocr", "version": SERVICE_VERSION, "extensions": []}
 
 
 @router.get(
