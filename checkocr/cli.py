@@ -176,10 +176,14 @@ def synth(
     count: Annotated[int, typer.Option(help="Number of images")],
     seed: Annotated[int, typer.Option(help="Same seed, byte-identical files")] = 0,
     kind: Annotated[str, typer.Option(help="check (whole check) or field (courtesy-amount crop)")] = "check",
-    image_format: Annotated[str, typer.Option("--format", help="png, jpeg, tiff (bitonal G4) or mixed")] = "png",
+    image_format: Annotated[
+        str, typer.Option("--format", help="png, jpeg, tiff (bitonal G4) or mixed")
+    ] = "png",
     layout: Annotated[str, typer.Option(help="personal, business or mixed")] = "mixed",
     dpi: Annotated[str, typer.Option(help="200, 300 or mixed")] = "mixed",
-    data_dir: Annotated[Path | None, typer.Option(help="Folder holding mnist/ (default CHECKOCR_DATA_DIR)")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder holding mnist/ (default CHECKOCR_DATA_DIR)")
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Progress bar on stderr")] = True,
 ) -> None:
     """Synthetic US checks with handwritten amounts from MNIST test digits, and exact ground truth."""
