@@ -64,6 +64,7 @@ def iter_ray(
 ) -> Iterator[list[Record]]:
     """Yields records in the order Ray finishes them; starts (and stops) a local Ray if no address."""
     ray = import_ray()
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # per-dataset INFO lines would break the bar
     started_here = not ray.is_initialized()
     if started_here:
         if address:
@@ -85,7 +86,7 @@ def iter_ray(
             fn_constructor_args=(settings, region),
             batch_size=chunk_size,
             batch_format="numpy",
-            concurrency=concurrency,
+            compute=ray.data.ActorPoolStrategy(size=concurrency),
             num_cpus=1,
         )
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):

@@ -40,7 +40,8 @@ def test_list_file_resolves_relative_to_its_folder_and_skips_comments(tmp_path: 
     listing = tmp_path / "batch" / "todo.txt"
     touch(listing.parent / "a.png")
     listing.write_text(
-        f"# deposits of Monday\n\na.png\n  sub/b.jpg  \n{outside}\n# done\nmissing.tif\n./a.png\nsub/../a.png\n"
+        f"# deposits of Monday\n\na.png\n  sub/b.jpg  \n{outside}\n# done\nmissing.tif\n"
+        "./a.png\nsub/../a.png\n"
     )
 
     found = parse_list_file(listing)
