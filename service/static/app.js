@@ -11,6 +11,7 @@
   const KEY_STORAGE = "checkocr.apiKey";
   const READ_URL = "/v1/checks/read";
   const LOW_CONFIDENCE = 0.9;
+  const ZOOM_MAX_HEIGHT = 220;
   const INK = "#111111";
   const PAPER = "#ffffff";
 
@@ -47,6 +48,8 @@
     previewImg: $("preview-img"),
     previewNote: $("preview-note"),
     overlay: $("overlay"),
+    zoomWrap: $("zoom-wrap"),
+    zoom: $("zoom"),
     charsBody: $("chars-body"),
   };
 
@@ -382,6 +385,7 @@
     els.previewImg.onerror = () => {
       // Chromium and Firefox cannot display TIFF: the reading still stands, only the picture is missing.
       els.previewStage.hidden = true;
+      els.zoomWrap.hidden = true;
       els.previewNote.textContent = "This browser cannot display this image format; the boxes are listed below.";
     };
     els.previewImg.src = previewUrl;
@@ -395,60 +399,116 @@
     drawOverlay();
   }
 
-  function drawOverlay() {
-    const img = els.previewImg;
-    const canvas = els.overlay;
-    if (!current || !img.naturalWidth) return;
-    const width = img.clientWidth;
-    const height = img.clientHeight;
+  /** A canvas sized to ``width`` x ``height`` CSS pixels, sharp on high-DPI screens; returns its 2D context. */
+  function sizedContext(canvas, width, height) {
     const ratio = window.devicePixelRatio || 1;
-    canvas.width = Math.round(width * ratio);
-    canvas.height = Math.round(height * ratio);
+    canvas.width = Math.max(1, Math.round(width * ratio));
+    canvas.height = Math.max(1, Math.round(height * ratio));
     canvas.style.width = `${width}px`;
     canvas.style.height = `${height}px`;
     const ctx = canvas.getContext("2d");
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, width, height);
+    return ctx;
+  }
+
+  function glyphColour(ch) {
+    return ch.confidence < LOW_CONFIDENCE ? "#b91c1c" : "#1a56db";
+  }
+
+  /** Glyph boxes mapped by ``toView`` (image pixels -> canvas pixels); the hovered one is filled. */
+  function drawGlyphBoxes(ctx, toView) {
+    (current.characters || []).forEach((ch, index) => {
+      const [x, y, w, h] = toView(ch.bbox);
+      ctx.lineWidth = index === active ? 3 : 1.5;
+      ctx.strokeStyle = glyphColour(ch);
+      if (index === active) {
+        ctx.fillStyle = "rgba(26, 86, 219, 0.18)";
+        ctx.fillRect(x, y, w, h);
+      }
+      ctx.strokeRect(x, y, w, h);
+    });
+  }
+
+  /** The character read, in a tag above its box (below when there is no room above). */
+  function drawGlyphLabels(ctx, toView, fontSize) {
+    ctx.font = `700 ${fontSize}px system-ui, sans-serif`;
+    ctx.textBaseline = "middle";
+    (current.characters || []).forEach((ch) => {
+      const [x, y, , h] = toView(ch.bbox);
+      const tagHeight = fontSize + 4;
+      const tagWidth = ctx.measureText(ch.char).width + 6;
+      const top = y - tagHeight - 2 >= 0 ? y - tagHeight - 2 : y + h + 2;
+      ctx.fillStyle = glyphColour(ch);
+      ctx.fillRect(x, top, tagWidth, tagHeight);
+      ctx.fillStyle = "#ffffff";
+      ctx.fillText(ch.char, x + 3, top + tagHeight / 2 + 1);
+    });
+  }
+
+  function drawOverlay() {
+    const img = els.previewImg;
+    if (!current || !img.naturalWidth) return;
+    const width = img.clientWidth;
+    const height = img.clientHeight;
+    const ctx = sizedContext(els.overlay, width, height);
     const sx = width / img.naturalWidth;
     const sy = height / img.naturalHeight;
-    const scaled = ([x, y, w, h]) => [x * sx, y * sy, w * sx, h * sy];
+    const toView = ([x, y, w, h]) => [x * sx, y * sy, w * sx, h * sy];
 
-    if (current.field && current.field.source !== "whole_image") {
+    const field = current.field;
+    if (field && field.source !== "whole_image") {
       ctx.save();
       ctx.setLineDash([6, 4]);
       ctx.lineWidth = 2;
       ctx.strokeStyle = "#d97706";
-      ctx.strokeRect(...scaled(current.field.bbox));
+      ctx.strokeRect(...toView(field.bbox));
       ctx.restore();
     }
-    const fontSize = Math.max(11, Math.min(18, Math.round(height / 16)));
-    ctx.font = `600 ${fontSize}px system-ui, sans-serif`;
-    ctx.textBaseline = "bottom";
-    (current.characters || []).forEach((ch, index) => {
-      const [x, y, w, h] = scaled(ch.bbox);
-      const on = index === active;
-      ctx.lineWidth = on ? 3 : 1.5;
-      ctx.strokeStyle = ch.confidence < LOW_CONFIDENCE ? "#b91c1c" : "#1a56db";
-      if (on) {
-        ctx.fillStyle = "rgba(26, 86, 219, 0.15)";
-        ctx.fillRect(x, y, w, h);
-      }
-      ctx.strokeRect(x, y, w, h);
-      const label = ch.char;
-      const labelWidth = ctx.measureText(label).width + 6;
-      const top = y - fontSize - 4 >= 0 ? y - 2 : y + h + fontSize + 4;
-      ctx.fillStyle = ctx.strokeStyle;
-      ctx.fillRect(x, top - fontSize - 2, labelWidth, fontSize + 4);
-      ctx.fillStyle = "#ffffff";
-      ctx.fillText(label, x + 3, top + 1);
-    });
+    drawGlyphBoxes(ctx, toView);
+    const detected = Boolean(field && field.source === "detected");
+    if (!detected) {
+      // The image is the field itself: label the glyphs right here.
+      drawGlyphLabels(ctx, toView, Math.max(11, Math.min(18, Math.round(height / 16))));
+    }
+    els.zoomWrap.hidden = !detected;
+    if (detected) drawZoom(field.bbox);
+  }
+
+  /** The located field cut out of the check and enlarged, so small handwriting and its boxes are legible. */
+  function drawZoom(bbox) {
+    const img = els.previewImg;
+    const [fx, fy, fw, fh] = bbox;
+    const margin = Math.round(Math.max(fh * 0.35, 8));
+    const cx = Math.max(0, fx - margin);
+    const cy = Math.max(0, fy - margin);
+    const cropW = Math.min(img.naturalWidth, fx + fw + margin) - cx;
+    const cropH = Math.min(img.naturalHeight, fy + fh + margin) - cy;
+    const available = Math.max(200, els.previewStage.parentElement.clientWidth - 2);
+    const scale = Math.min(available / cropW, ZOOM_MAX_HEIGHT / cropH, 4);
+    const width = Math.round(cropW * scale);
+    const height = Math.round(cropH * scale);
+    const ctx = sizedContext(els.zoom, width, height);
+    ctx.imageSmoothingQuality = "high";
+    ctx.drawImage(img, cx, cy, cropW, cropH, 0, 0, width, height);
+    const toView = ([x, y, w, h]) => [(x - cx) * scale, (y - cy) * scale, w * scale, h * scale];
+    ctx.save();
+    ctx.setLineDash([8, 5]);
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = "#d97706";
+    ctx.strokeRect(...toView(bbox));
+    ctx.restore();
+    drawGlyphBoxes(ctx, toView);
+    drawGlyphLabels(ctx, toView, 16);
   }
 
   /* ---------- Small formatting helpers ---------- */
 
   function percent(value) {
     const p = Number(value) * 100;
-    return `${p >= 99.95 || p < 0.05 ? p.toFixed(2) : p.toFixed(1)}%`;
+    if (p > 99.99) return ">99.99%"; // never round a near-certainty up to a certainty
+    if (p < 0.01) return "<0.01%";
+    return `${p >= 99.5 || p < 1 ? p.toFixed(2) : p.toFixed(1)}%`;
   }
 
   function boxText(bbox) {
