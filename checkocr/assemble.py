@@ -1,0 +1,241 @@
+"""Classified glyphs in, amount out: where the decimal point is, what is grouping, what is decoration.
+
+A pure function (no images), so every written format can be unit-tested from a glyph list:
+
+- ``1,234.56`` / ``1234.56``: a separator followed by exactly two final digits is the decimal point
+  (US style); the other separators group thousands.
+- ``1234`` + raised ``56``: trailing digits written small above the line are cents.
+- ``1,234 56/100``: two digits, a slash and "100" at the end are cents written as a fraction.
+- ``**1234.00``, ``$ 25``: leading asterisks and currency signs are kept as characters, never as digits.
+- ``1234.-``, ``1234=``, ``88,00,000/-``: terminators after the last digit close the amount.
+- ORAND (Uruguay) ``25.441.-`` and Indian lakh ``88,00,000/-``: groups of three (or the lakh 2-2-3
+  pattern) are grouping, so the amount is an integer: amount "25441.00", amount_cents 2544100.
+
+``decimal`` forces the decimal mark: "." (commas group), "," (dots group), or "auto" (by position).
+The confidence is the estimated probability that the whole amount is right: the product of the digits'
+top probabilities times a structure factor (< 1 when the decimal mark or the grouping is ambiguous).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from checkocr.schemas import Alternative, Character
+
+Decimal = Literal["auto", ".", ","]
+DIGITS = "0123456789"
+ALTERNATIVE_MIN = 0.001
+GROUP_MARKS = {".", ",", "'", " "}
+
+# Structure factors: how often the layout reading is right when the evidence is weak.
+AMBIGUOUS_DECIMAL = 0.93  # one separator with two digits after it: decimal point or a lost digit?
+IRREGULAR_GROUPS = 0.85  # grouping separators that do not fall every three (or lakh) digits
+FRACTION_CONFIRMED = 1.0
+
+
+class AssemblyError(ValueError):
+    """The glyph list itself is malformed (not an unreadable amount, which is a normal result)."""
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """One classified glyph. Digits carry the ten class probabilities; others a geometric confidence."""
+
+    kind: str  # digit, separator, currency, asterisk, terminator, fraction, unknown
+    char: str
+    confidence: float
+    bbox: tuple[int, int, int, int]
+    probabilities: tuple[float, ...] | None = None
+    raised: bool = False
+    slash_like: bool = False
+
+    @staticmethod
+    def digit(
+        probabilities: Sequence[float],
+        bbox: tuple[int, int, int, int],
+        raised: bool = False,
+        slash_like: bool = False,
+    ) -> Glyph:
+        probs = tuple(float(p) for p in probabilities)
+        if len(probs) != 10 or not all(np.isfinite(probs)):
+            raise AssemblyError(f"a digit needs 10 finite class probabilities, got {len(probs)}")
+        best = int(np.argmax(probs))
+        return Glyph("digit", DIGITS[best], probs[best], bbox, probs, raised, slash_like)
+
+
+@dataclass
+class Assembly:
+    amount: str | None
+    amount_cents: int | None
+    confidence: float
+    needs_review: bool
+    characters: list[Character] = field(default_factory=list)
+    reason: str | None = None
+
+
+def alternatives(probabilities: Sequence[float], best: int) -> list[Alternative]:
+    others = [(p, i) for i, p in enumerate(probabilities) if i != best and p >= ALTERNATIVE_MIN]
+    return [
+        Alternative(char=DIGITS[i], confidence=round(min(1.0, p), 6)) for p, i in sorted(others, reverse=True)
+    ]
+
+
+def to_character(glyph: Glyph) -> Character:
+    alts: list[Alternative] = []
+    if glyph.kind == "digit" and glyph.probabilities is not None:
+        alts = alternatives(glyph.probabilities, DIGITS.index(glyph.char))
+    return Character(
+        char=glyph.char,
+        kind=glyph.kind,  # type: ignore[arg-type]
+        confidence=round(float(min(1.0, max(0.0, glyph.confidence))), 6),
+        bbox=tuple(int(v) for v in glyph.bbox),  # type: ignore[arg-type]
+        alternatives=alts,
+        raised=glyph.raised,
+    )
+
+
+def relabel(glyph: Glyph, kind: str, char: str | None = None) -> Glyph:
+    return Glyph(kind, char or glyph.char, glyph.confidence, glyph.bbox, glyph.probabilities, glyph.raised)
+
+
+def mark_fraction(glyphs: list[Glyph]) -> bool:
+    """Turns a trailing ``/100`` (slash-like glyph then digits 1, 0, 0) into fraction characters."""
+    digit_idx = [i for i, g in enumerate(glyphs) if g.kind == "digit"]
+    if len(digit_idx) < 6:
+        return False
+    slash, one, zero1, zero2 = digit_idx[-4:]
+    tail = "".join(glyphs[i].char for i in (one, zero1, zero2))
+    if tail != "100" or not glyphs[slash].slash_like:
+        return False
+    glyphs[slash] = relabel(glyphs[slash], "fraction", "/")
+    for i in (one, zero1, zero2):
+        glyphs[i] = relabel(glyphs[i], "fraction")
+    return True
+
+
+def mark_terminators(glyphs: list[Glyph]) -> None:
+    """After the last digit only terminators remain: a dot or slash before a dash joins it (".-", "/-")."""
+    digit_idx = [i for i, g in enumerate(glyphs) if g.kind == "digit"]
+    if not digit_idx:
+        return
+    last = digit_idx[-1]
+    dash_after = any(g.kind == "terminator" for g in glyphs[last + 1 :])
+    if glyphs[last].slash_like and dash_after and len(digit_idx) > 1:
+        glyphs[last] = relabel(glyphs[last], "terminator", "/")
+        last = digit_idx[-2]
+    for i in range(last + 1, len(glyphs)):
+        if glyphs[i].kind == "separator":
+            glyphs[i] = relabel(glyphs[i], "terminator")
+
+
+def split_groups(body: list[Glyph]) -> tuple[list[str], list[str]]:
+    """Digit runs and the separator chars between them (leading/trailing separators dropped)."""
+    groups: list[str] = []
+    marks: list[str] = []
+    current = ""
+    pending: str | None = None
+    for glyph in body:
+        if glyph.kind == "digit":
+            if pending is not None and current:
+                groups.append(current)
+                marks.append(pending)
+                current = ""
+            pending = None
+            current += glyph.char
+        elif glyph.kind == "separator" and current:
+            pending = glyph.char
+    if current:
+        groups.append(current)
+    return groups, marks
+
+
+def grouping_regular(groups: Sequence[str]) -> bool:
+    """Thousands (x,xxx,xxx) or Indian lakh (x,xx,xx,xxx) grouping."""
+    if len(groups) < 2:
+        return True
+    head, rest = groups[0], groups[1:]
+    if not 1 <= len(head) <= 3:
+        return False
+    if all(len(g) == 3 for g in rest):
+        return True
+    return len(rest[-1]) == 3 and all(len(g) == 2 for g in rest[:-1]) and len(head) <= 2
+
+
+def decide_cents(
+    groups: list[str], marks: list[str], decimal: Decimal
+) -> tuple[list[str], str | None, float]:
+    """Splits the digit groups into integer groups and a cents string; returns a structure factor."""
+    if not marks:
+        return groups, None, 1.0
+    last_mark, last_group = marks[-1], groups[-1]
+    if decimal in (".", ","):
+        if last_mark == decimal and len(last_group) <= 2:
+            return groups[:-1], last_group.ljust(2, "0"), 1.0
+        factor = 1.0 if grouping_regular(groups) else IRREGULAR_GROUPS
+        return groups, None, factor
+    if len(last_group) == 2 and last_mark in {".", ","}:
+        others = marks[:-1]
+        if others and all(m != last_mark for m in others):
+            return groups[:-1], last_group, 1.0  # "1,234.56" / "1.234,56": a distinct last mark
+        if not others:
+            return groups[:-1], last_group, AMBIGUOUS_DECIMAL
+        integer = groups[:-1]
+        factor = 1.0 if grouping_regular(integer) else IRREGULAR_GROUPS
+        return integer, last_group, factor * AMBIGUOUS_DECIMAL
+    factor = 1.0 if grouping_regular(groups) else IRREGULAR_GROUPS
+    return groups, None, factor
+
+
+def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", accept_threshold: float = 0.9) -> Assembly:
+    """The amount, integer cents, confidence and characters of a left-to-right glyph list."""
+    if decimal not in ("auto", ".", ","):
+        raise AssemblyError(f"decimal must be 'auto', '.' or ',', not {decimal!r}")
+    work = sorted(list(glyphs), key=lambda g: g.bbox[0])
+    for glyph in work:
+        if not isinstance(glyph, Glyph):
+            raise AssemblyError(f"expected Glyph objects, got {type(glyph).__name__}")
+    has_fraction = mark_fraction(work)
+    mark_terminators(work)
+    characters = [to_character(g) for g in work]
+    digits = [g for g in work if g.kind == "digit"]
+    if not digits:
+        return Assembly(None, None, 0.0, True, characters, reason="no handwritten digits found in the field")
+
+    raised = [g for g in digits if g.raised]
+    main = [g for g in work if not (g.kind == "digit" and g.raised)]
+    cents: str | None = None
+    factor = 1.0
+    if has_fraction:
+        groups, marks = split_groups([g for g in main if g.kind in ("digit", "separator")])
+        all_digits = "".join(groups)
+        if len(all_digits) >= 3:
+            cents, integer_groups = all_digits[-2:], [all_digits[:-2]]
+            factor = FRACTION_CONFIRMED
+        else:
+            integer_groups = groups
+    elif len(raised) == 2 and len(raised) < len(digits):
+        groups, marks = split_groups([g for g in main if g.kind in ("digit", "separator")])
+        integer_groups, cents = groups, "".join(g.char for g in raised)
+        factor = 1.0 if grouping_regular(groups) else IRREGULAR_GROUPS
+    else:
+        body = [g for g in work if g.kind in ("digit", "separator")]
+        groups, marks = split_groups(body)
+        integer_groups, cents, factor = decide_cents(groups, marks, decimal)
+
+    integer = "".join(integer_groups).lstrip("0") or "0"
+    cents = cents or "00"
+    amount = f"{integer}.{cents}"
+    used = [g for g in work if g.kind == "digit"]
+    confidence = float(np.prod([g.confidence for g in used])) * factor
+    confidence = min(1.0, max(0.0, confidence))
+    return Assembly(
+        amount=amount,
+        amount_cents=int(integer) * 100 + int(cents),
+        confidence=round(confidence, 6),
+        needs_review=confidence < accept_threshold,
+        characters=characters,
+    )

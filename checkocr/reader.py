@@ -1,0 +1,167 @@
+"""The whole reading pipeline behind one object: decode, locate, clean, split, classify, assemble.
+
+The service, ``checkocr read`` and batch all go through ``Reader``; it owns one classifier and holds
+no per-request state, so one instance serves concurrent requests. Every digit candidate of a field
+(including the alternative splits of touching digits) goes to the model in a single ONNX batch.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from checkocr.assemble import Assembly, Decimal, Glyph, assemble
+from checkocr.classifier import DigitClassifier
+from checkocr.config import Settings
+from checkocr.imageio import decode_grey, read_file_grey
+from checkocr.schemas import FieldInfo, Reading
+from segmentation.clean import clean_field
+from segmentation.glyphs import to_digit_batch
+from segmentation.locate import FieldLocation, locate_field
+from segmentation.split import Segment, choose_options, segment_field
+
+Region = Literal["auto", "field"]
+DEFAULT_MAX_PIXELS = Settings.model_fields["max_image_pixels"].default
+SEPARATOR_CONFIDENCE = 0.9  # geometry-only kinds: how often the shape rule is right on dev data
+
+
+def elapsed_ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000.0, 3)
+
+
+class Reader:
+    """Reads the courtesy amount of a check (or of a field image) into a ``Reading``."""
+
+    def __init__(self, classifier: DigitClassifier, accept_threshold: float = 0.9) -> None:
+        if not 0.0 <= accept_threshold <= 1.0:
+            raise ValueError(f"accept_threshold must be in [0, 1], got {accept_threshold}")
+        self.classifier = classifier
+        self.accept_threshold = accept_threshold
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Reader:
+        """Loads the model at ``settings.model_path`` (ModelError when missing or not matching its card)."""
+        classifier = DigitClassifier(settings.model_path, threads=settings.threads)
+        return cls(classifier, accept_threshold=settings.accept_threshold)
+
+    def read_path(
+        self,
+        path: str | Path,
+        region: Region = "auto",
+        decimal: Decimal = "auto",
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> Reading:
+        start = time.perf_counter()
+        grey = read_file_grey(path, max_pixels)
+        return self._read(grey, region, decimal, start, elapsed_ms(start))
+
+    def read_bytes(
+        self,
+        data: bytes,
+        region: Region = "auto",
+        decimal: Decimal = "auto",
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> Reading:
+        start = time.perf_counter()
+        grey = decode_grey(data, max_pixels)
+        return self._read(grey, region, decimal, start, elapsed_ms(start))
+
+    def read_array(self, grey: np.ndarray, region: Region = "auto", decimal: Decimal = "auto") -> Reading:
+        """Reads a decoded greyscale image (uint8, 0 ink, 255 paper; 3-channel arrays are averaged)."""
+        start = time.perf_counter()
+        grey = np.asarray(grey)
+        if grey.ndim == 3:
+            grey = grey.mean(axis=2)
+        if grey.ndim != 2 or min(grey.shape) < 2:
+            raise ValueError(f"expected a 2-D greyscale image, got shape {grey.shape}")
+        if grey.dtype != np.uint8:
+            grey = np.clip(grey, 0, 255).astype(np.uint8)
+        return self._read(grey, region, decimal, start, 0.0)
+
+    def _read(
+        self, grey: np.ndarray, region: Region, decimal: Decimal, start: float, decode_ms: float
+    ) -> Reading:
+        if region not in ("auto", "field"):
+            raise ValueError(f"region must be 'auto' or 'field', not {region!r}")
+        if decimal not in ("auto", ".", ","):
+            raise ValueError(f"decimal must be 'auto', '.' or ',', not {decimal!r}")
+        timings = {"decode": decode_ms}
+        t = time.perf_counter()
+        if region == "field":
+            height, width = grey.shape
+            location = FieldLocation((0, 0, width, height), "given", 1.0)
+        else:
+            location = locate_field(grey)
+        timings["locate"] = elapsed_ms(t)
+
+        t = time.perf_counter()
+        x0, y0, w, h = location.bbox
+        cleaned = clean_field(grey[y0 : y0 + h, x0 : x0 + w])
+        segments = segment_field(cleaned.mask, cleaned.stroke_width)
+        timings["segment"] = elapsed_ms(t)
+
+        t = time.perf_counter()
+        glyphs = self.classify(segments, cleaned.stroke_width, (x0, y0))
+        timings["classify"] = elapsed_ms(t)
+
+        result = assemble(glyphs, decimal=decimal, accept_threshold=self.accept_threshold)
+        result = self.weigh_location(result, location)
+        timings["total"] = elapsed_ms(start)
+        return Reading(
+            amount=result.amount,
+            amount_cents=result.amount_cents,
+            confidence=result.confidence,
+            needs_review=result.needs_review,
+            characters=result.characters,
+            field=FieldInfo(bbox=location.bbox, source=location.source),
+            model=self.classifier.info,
+            timings_ms=timings,
+            reason=result.reason,
+        )
+
+    def weigh_location(self, result: Assembly, location: FieldLocation) -> Assembly:
+        """A field found with little certainty makes the whole reading less certain."""
+        confidence = round(result.confidence * location.confidence, 6)
+        result.confidence = confidence
+        result.needs_review = confidence < self.accept_threshold or result.amount is None
+        return result
+
+    def classify(self, segments: list[Segment], stroke_width: float, origin: tuple[int, int]) -> list[Glyph]:
+        """One model batch for every option of every digit segment; the best option per segment wins."""
+        digit_segments = [s for s in segments if s.kind == "digit"]
+        images = [piece.image for s in digit_segments for option in s.options for piece in option]
+        probs = self.classifier.predict(to_digit_batch(images, stroke_width)) if images else np.zeros((0, 10))
+        per_segment: list[list[np.ndarray]] = []
+        cursor = 0
+        for segment in digit_segments:
+            option_probs = []
+            for option in segment.options:
+                option_probs.append(probs[cursor : cursor + len(option)])
+                cursor += len(option)
+            per_segment.append(option_probs)
+        chosen = iter(zip(choose_options(segments, per_segment), per_segment, strict=True))
+        ox, oy = origin
+        glyphs: list[Glyph] = []
+        for segment in segments:
+            if segment.kind != "digit":
+                x, y, w, h = segment.bbox
+                glyphs.append(
+                    Glyph(segment.kind, segment.char or "?", SEPARATOR_CONFIDENCE, (x + ox, y + oy, w, h))
+                )
+                continue
+            index, option_probs = next(chosen)
+            option = segment.options[index]
+            for piece, p in zip(option, option_probs[index], strict=True):
+                x, y, w, h = piece.bbox
+                glyphs.append(
+                    Glyph.digit(
+                        p,
+                        (x + ox, y + oy, w, h),
+                        raised=segment.raised,
+                        slash_like=segment.slash_like and len(option) == 1,
+                    )
+                )
+        return glyphs

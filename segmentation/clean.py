@@ -1,0 +1,139 @@
+"""From a grey field image to a clean ink map: paper, tints, guilloche and box/guide lines removed.
+
+Check backgrounds are printed in light, textured tints and the courtesy amount sits on an underline or
+inside a box. The classifier only knows white strokes on black, so everything that is not handwriting
+has to go, without cutting the digits that cross the lines. Steps, each a small function:
+
+1. ``flatten_background``: divide by a local paper estimate (a grey-level closing wider than any pen
+   stroke), which turns uneven lighting and tints into a flat white and ink into contrast 0..1.
+2. ``ink_threshold``: Otsu on the contrast, floored so that faint guilloche never counts as ink and
+   capped so that a faint pen still does.
+3. ``remove_lines``: long thin horizontal/vertical runs (opening with a long line kernel) are removed,
+   then the pixels where a stroke crosses the line are restored by a short closing across the line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MIN_CONTRAST = 0.18  # below this the "ink" is background texture on every check we have seen
+MAX_THRESHOLD = 0.45  # a faint ballpoint still clears this
+MIN_COMPONENT_AREA = 4
+
+
+@dataclass(frozen=True)
+class CleanField:
+    """The cleaned field: ``ink`` float32 contrast map (ink high, lines zeroed) and its binary mask."""
+
+    ink: np.ndarray
+    mask: np.ndarray  # uint8 0/255
+    stroke_width: float
+
+
+def odd(value: float) -> int:
+    value = max(3, round(value))
+    return value if value % 2 else value + 1
+
+
+def estimate_stroke_width(mask: np.ndarray) -> float:
+    """Typical pen width: twice the median distance-to-background on the stroke skeleton ridge."""
+    if not mask.any():
+        return 2.0
+    dist = cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 3)
+    ridge = dist[(dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8))) & (dist > 0)]
+    if ridge.size == 0:
+        return 2.0
+    return float(max(1.0, 2.0 * np.median(ridge)))
+
+
+def flatten_background(grey: np.ndarray, stroke_hint: float | None = None) -> np.ndarray:
+    """Contrast of ink against the local paper, float32 in [0, 1] (ink high).
+
+    The paper level is a grey closing (max filter then min filter) with a kernel wider than a pen stroke,
+    so strokes vanish from it while slow tints and lighting gradients stay.
+    """
+    grey = grey.astype(np.uint8)
+    height, width = grey.shape
+    size = stroke_hint * 4 if stroke_hint else max(height, width) / 12
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (odd(min(max(size, 9), 41)),) * 2)
+    paper = cv2.morphologyEx(grey, cv2.MORPH_CLOSE, kernel)
+    paper = cv2.GaussianBlur(paper, (0, 0), 2.0)
+    paper_f = np.maximum(paper.astype(np.float32), 1.0)
+    contrast = 1.0 - grey.astype(np.float32) / paper_f
+    # Scale by the paper brightness: the same ink on dark tint shows less relative contrast.
+    return np.clip(contrast, 0.0, 1.0)
+
+
+def ink_threshold(contrast: np.ndarray) -> float:
+    """Otsu over the contrast histogram, clamped to [MIN_CONTRAST, MAX_THRESHOLD]."""
+    scaled = np.clip(contrast * 255.0, 0, 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float(min(max(otsu / 255.0, MIN_CONTRAST), MAX_THRESHOLD))
+
+
+def line_mask(mask: np.ndarray, min_length: int, horizontal: bool) -> np.ndarray:
+    """Pixels of runs at least ``min_length`` long in one direction (box lines, underlines, guides)."""
+    shape = (min_length, 1) if horizontal else (1, min_length)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, shape)
+    lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+    return lines
+
+
+def zone_thickness(zone: np.ndarray, horizontal: bool) -> int:
+    """Typical thickness of the line zone across its direction (the 90th percentile of run lengths)."""
+    counts = (zone > 0).sum(axis=0 if horizontal else 1)
+    counts = counts[counts > 0]
+    return int(np.percentile(counts, 90)) if counts.size else 1
+
+
+def remove_lines(mask: np.ndarray, h_length: int, v_length: int, stroke_width: float) -> np.ndarray:
+    """Deletes long horizontal and vertical lines but keeps the strokes that cross them.
+
+    After the line pixels are cleared, a closing across the line direction (as tall as the line is
+    thick, plus a margin) bridges each gap where a stroke continues on both sides; where nothing
+    continues (bare line) nothing is bridged. The result is limited to the original ink. Vertical lines
+    are only looked for near the left and right edges (box sides): inside a field a tall "1" is a
+    vertical run too.
+    """
+    out = mask.copy()
+    fringe = odd(stroke_width + 2)
+    for horizontal in (True, False):
+        lines = line_mask(out, h_length if horizontal else v_length, horizontal)
+        if not horizontal:
+            edge = max(2, mask.shape[1] // 12)
+            lines[:, edge:-edge] = 0
+        if not lines.any():
+            continue
+        # The opening misses the ragged fringe of a scanned line; take it with the line.
+        grow = cv2.getStructuringElement(cv2.MORPH_RECT, (1, fringe) if horizontal else (fringe, 1))
+        zone = cv2.dilate(lines, grow) & out
+        without = out & ~zone
+        bridge = odd(zone_thickness(zone, horizontal) + 2)
+        across = cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge) if horizontal else (bridge, 1))
+        restored = cv2.morphologyEx(without, cv2.MORPH_CLOSE, across) & zone
+        out = without | restored
+    return out
+
+
+def drop_specks(mask: np.ndarray, min_area: int) -> np.ndarray:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = np.zeros(count, dtype=bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+def clean_field(grey: np.ndarray, line_length: int | None = None) -> CleanField:
+    """The whole cleaning chain on one field image (uint8 grey, 0 ink)."""
+    contrast = flatten_background(grey)
+    threshold = ink_threshold(contrast)
+    mask = np.where(contrast >= threshold, 255, 0).astype(np.uint8)
+    stroke = estimate_stroke_width(mask)
+    height, width = grey.shape
+    h_length = line_length or max(15, round(min(1.3 * height, 0.6 * width)))
+    mask = remove_lines(mask, h_length, max(8, round(0.8 * height)), stroke)
+    mask = drop_specks(mask, max(MIN_COMPONENT_AREA, round(0.5 * stroke * stroke)))
+    ink = np.where(mask > 0, np.clip(contrast / max(threshold * 2.0, 1e-3), 0.0, 1.0), 0.0).astype(np.float32)
+    return CleanField(ink=ink, mask=mask, stroke_width=stroke)

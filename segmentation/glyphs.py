@@ -1,0 +1,71 @@
+"""Digit candidates as model input: pen width matched to MNIST before the contract's normalisation.
+
+MNIST digits, once scaled to a 20-pixel box, have strokes about 2-3 pixels wide. A fine pen on a
+large, high-resolution glyph shrinks to a hair-line under 1 pixel, and a felt tip on a small glyph
+fills its loops; both look unlike anything the classifier saw. So the stroke is dilated or eroded
+first, by the amount that brings its scaled width near MNIST's, and only then handed to
+``segmentation.normalize.to_mnist`` (the one contract function).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from segmentation.normalize import BOX, to_mnist
+
+TARGET_STROKE = 2.4  # MNIST pen width in pixels of the 20-pixel box
+MIN_SCALED_STROKE = 1.6
+MAX_SCALED_STROKE = 3.6
+
+
+def match_stroke(image: np.ndarray, stroke_width: float) -> np.ndarray:
+    """Dilates thin or erodes heavy strokes so that, at 20 px, they are about MNIST's width."""
+    height, width = image.shape
+    scale = BOX / max(height, width, 1)
+    scaled = stroke_width * scale
+    if scaled < MIN_SCALED_STROKE:
+        grow = round(TARGET_STROKE / scale - stroke_width)
+        if grow >= 1:
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow + 1, grow + 1))
+            padded = cv2.copyMakeBorder(image, grow, grow, grow, grow, cv2.BORDER_CONSTANT, value=0)
+            return cv2.dilate(padded, kernel)
+    elif scaled > MAX_SCALED_STROKE:
+        shrink = round((stroke_width - TARGET_STROKE / scale) / 2)
+        if shrink >= 1:
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * shrink + 1, 2 * shrink + 1))
+            thinner = cv2.erode(image, kernel)
+            if thinner.any():
+                return thinner
+    return image
+
+
+MAX_SKEW = 0.6
+
+
+def deskew(image: np.ndarray) -> np.ndarray:
+    """Shears the glyph upright (OpenCV digits.py): writers slant, MNIST digits mostly stand straight.
+
+    The shear is the ratio of the second-order moments mu11/mu02, capped so that a genuinely slanted
+    shape such as a "/" is not turned into something else entirely.
+    """
+    moments = cv2.moments(image, binaryImage=True)
+    if abs(moments["mu02"]) < 1e-2:
+        return image
+    skew = float(np.clip(moments["mu11"] / moments["mu02"], -MAX_SKEW, MAX_SKEW))
+    height, width = image.shape
+    pad = int(np.ceil(abs(skew) * height)) + 1
+    out_w = width + 2 * pad
+    centre_y = moments["m01"] / moments["m00"]
+    # Inverse map: output column x samples input column x + skew * (y - centre_y) - pad.
+    matrix = np.float32([[1, skew, -skew * centre_y - pad], [0, 1, 0]])
+    return cv2.warpAffine(image, matrix, (out_w, height), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
+
+
+def to_digit_batch(images: Sequence[np.ndarray], stroke_width: float) -> np.ndarray:
+    """Digit candidates (uint8 masks, ink 255) as the model's [N, 28, 28, 1] float32 input."""
+    if not images:
+        return np.zeros((0, 28, 28, 1), dtype=np.float32)
+    return np.stack([to_mnist(match_stroke(image, stroke_width)) for image in images])[..., None]

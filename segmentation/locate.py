@@ -1,0 +1,213 @@
+"""Finding the courtesy-amount field on a whole check.
+
+Every check layout we know puts the amount in figures in the right part of the check, in its upper
+middle, either inside a printed box or on a short guide line after a printed currency sign. The search
+works on a copy scaled to a fixed width (speed; resolution does not matter for finding a box):
+
+1. ``ink_mask``: dark-on-paper pixels after flattening the background (tints and guilloche drop out).
+2. ``box_candidates``: rectangles closed by long horizontal and vertical strokes (morphological
+   opening with line kernels), i.e. the printed amount box.
+3. ``line_candidates``: when there is no box, short horizontal guide lines in the right half with
+   handwriting above them.
+4. ``score``: each candidate by shape, position prior and the ink inside it; the best wins. When
+   nothing plausible exists the caller gets the whole image with a low confidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+WORK_WIDTH = 800
+MIN_SCORE = 0.35
+WHOLE_IMAGE_CONFIDENCE = 0.6
+DETECTED_CONFIDENCE = 1.0
+LINE_ONLY_CONFIDENCE = 0.9
+LINE_FLOORS = (40, 22)  # contrast floors tried in turn: printed rules can be faint tints
+
+
+@dataclass(frozen=True)
+class FieldLocation:
+    """Field box (x, y, w, h) in pixels of the submitted image; how it was found; how sure we are."""
+
+    bbox: tuple[int, int, int, int]
+    source: str  # detected, given or whole_image
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Candidate:
+    x: int
+    y: int
+    w: int
+    h: int
+    kind: str  # box or line
+    score: float = 0.0
+    inner: tuple[int, ...] = ()  # vertical rules inside the box (a currency cell's right side)
+
+
+def contrast_map(grey: np.ndarray) -> np.ndarray:
+    """Darkness against the local paper (a closing estimates the paper), uint8, ink high."""
+    paper = cv2.morphologyEx(grey, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
+    return 255 - cv2.divide(grey, np.maximum(paper, 1), scale=255)
+
+
+def ink_mask(contrast: np.ndarray, floor: int = 40) -> np.ndarray:
+    """Strong relative darkness is ink: Otsu on the contrast, never below ``floor``."""
+    _, mask = cv2.threshold(contrast, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return cv2.bitwise_and(mask, ((contrast >= floor) * 255).astype(np.uint8))
+
+
+def line_maps(contrast: np.ndarray, floor: int) -> tuple[np.ndarray, np.ndarray]:
+    """Long horizontal and vertical strokes.
+
+    Printed rules can be much fainter than ink (light tint on tinted paper), so the caller retries with
+    a lower contrast ``floor`` when no box shows at the ink floor; the length requirement keeps most
+    texture out. Short gaps (a rule crossed by a pen stroke
+    that changed its grey level, dotted guide lines) are closed before and after the opening.
+    """
+    height, width = contrast.shape
+    mask = ((contrast >= floor) * 255).astype(np.uint8)
+    h_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(15, width // 18), 1))
+    v_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(9, height // 40)))
+    healed_h = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 1)))
+    healed_v = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 5)))
+    horizontal = cv2.morphologyEx(healed_h, cv2.MORPH_OPEN, h_kernel)
+    horizontal = cv2.morphologyEx(
+        horizontal, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 1))
+    )
+    return horizontal, cv2.morphologyEx(healed_v, cv2.MORPH_OPEN, v_kernel)
+
+
+def segments_of(horizontal: np.ndarray, min_width: int) -> list[tuple[int, int, int, int]]:
+    """Horizontal line segments (x, y, w, h) at least ``min_width`` long."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
+    return [tuple(int(v) for v in stats[i, :4]) for i in range(1, count) if stats[i, 2] >= min_width]
+
+
+def separators(vertical: np.ndarray, top: int, bottom: int, left: int, right: int) -> list[int]:
+    """Columns inside [left, right) where a vertical rule spans at least 80% of the band's height."""
+    band = vertical[top:bottom, left:right]
+    if band.size == 0:
+        return []
+    covered = np.flatnonzero((band > 0).mean(axis=0) >= 0.8)
+    if covered.size == 0:
+        return []
+    runs = np.split(covered, np.flatnonzero(np.diff(covered) > 2) + 1)
+    return [left + int(run.mean()) for run in runs]
+
+
+def box_candidates(horizontal: np.ndarray, vertical: np.ndarray) -> list[Candidate]:
+    """Boxes from pairs of horizontal rules, one above the other, cut into cells by vertical rules.
+
+    Pairs of rules are more robust than closed contours: the short vertical sides of an amount box are
+    often faint, broken or fused with a barcode strip, while its top and bottom rules survive. Where
+    the rules run on (a guide line that becomes the box's top), vertical rules spanning the band split
+    it into cells; every run of up to four adjacent cells is a candidate (a "Rs." cell plus the amount
+    cell is one box).
+    """
+    height, width = horizontal.shape
+    rules = segments_of(horizontal, round(0.1 * width))
+    found = []
+    for top in rules:
+        for bottom in rules:
+            gap = bottom[1] - top[1]
+            if not 0.035 * height <= gap <= 0.25 * height:
+                continue
+            left = max(top[0], bottom[0])
+            right = min(top[0] + top[2], bottom[0] + bottom[2])
+            if right - left < 0.12 * width:
+                continue
+            band_bottom = bottom[1] + bottom[3]
+            cuts = [left, *separators(vertical, top[1], band_bottom, left, right), right]
+            cuts = sorted(set(cuts))
+            for i in range(len(cuts) - 1):
+                for j in range(i + 1, min(len(cuts), i + 5)):
+                    w = cuts[j] - cuts[i]
+                    if w < 0.12 * width or not 1.8 <= w / gap <= 14:
+                        continue
+                    inner = [c for c in cuts[i + 1 : j]]
+                    found.append(
+                        Candidate(cuts[i], top[1], w, band_bottom - top[1], "box", inner=tuple(inner))
+                    )
+    return found
+
+
+def line_candidates(horizontal: np.ndarray) -> list[Candidate]:
+    """Guide lines in the right half; the field is the band above each, as tall as a line of writing."""
+    height, width = horizontal.shape
+    count, _, stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
+    found = []
+    band = max(12, height // 8)
+    for i in range(1, count):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if h > 8 or not 0.1 * width <= w <= 0.55 * width or x + w < 0.5 * width:
+            continue
+        top = max(0, y - band)
+        found.append(Candidate(x, top, w, y + h - top, "line"))
+    return found
+
+
+def position_prior(c: Candidate, width: int, height: int) -> float:
+    """Right part, upper middle: the courtesy amount of US, Indian and Latin-American checks."""
+    cx, cy = (c.x + c.w / 2) / width, (c.y + c.h / 2) / height
+    horizontal = float(np.clip((cx - 0.45) / 0.3, 0.0, 1.0))
+    vertical = float(np.exp(-(((cy - 0.42) / 0.2) ** 2)))
+    return horizontal * vertical
+
+
+def handwriting_density(c: Candidate, mask: np.ndarray, lines: np.ndarray) -> float:
+    """Share of the candidate's inner area covered by non-line ink, as a 0..1 score (a few % is typical)."""
+    inset_x, inset_y = max(2, c.w // 30), max(2, c.h // 8)
+    inner = mask[c.y + inset_y : c.y + c.h - inset_y, c.x + inset_x : c.x + c.w - inset_x]
+    inner_lines = lines[c.y + inset_y : c.y + c.h - inset_y, c.x + inset_x : c.x + c.w - inset_x]
+    if inner.size == 0:
+        return 0.0
+    ink = float(((inner > 0) & (inner_lines == 0)).mean())
+    return float(np.clip(ink / 0.04, 0.0, 1.0))
+
+
+def score(c: Candidate, mask: np.ndarray, lines: np.ndarray) -> float:
+    height, width = mask.shape
+    aspect = c.w / max(c.h, 1)
+    shape = float(np.exp(-(((np.log(aspect) - np.log(4.0)) / 0.6) ** 2)))
+    kind = 1.0 if c.kind == "box" else 0.8
+    density = handwriting_density(c, mask, lines)
+    return kind * (0.35 * shape + 0.65 * position_prior(c, width, height)) * (0.3 + 0.7 * density)
+
+
+def to_original(c: Candidate, scale: float, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    height, width = shape
+    x, y = round(c.x / scale), round(c.y / scale)
+    right, bottom = min(width, round((c.x + c.w) / scale)), min(height, round((c.y + c.h) / scale))
+    return (x, y, max(1, right - x), max(1, bottom - y))
+
+
+def locate_field(grey: np.ndarray) -> FieldLocation:
+    """The courtesy-amount field of a whole check, or the whole image (low confidence) if none is found."""
+    height, width = grey.shape
+    whole = FieldLocation((0, 0, width, height), "whole_image", WHOLE_IMAGE_CONFIDENCE)
+    if width < 2 * height or width < 200:
+        return whole  # a field-shaped or tiny image: not a whole check
+    scale = WORK_WIDTH / width
+    small = cv2.resize(grey, (WORK_WIDTH, max(8, round(height * scale))), interpolation=cv2.INTER_AREA)
+    contrast = contrast_map(small)
+    mask = ink_mask(contrast)
+    for floor in LINE_FLOORS:
+        horizontal, vertical = line_maps(contrast, floor)
+        lines = horizontal  # vertical strokes of handwriting also pass the short vertical kernel
+        candidates = box_candidates(horizontal, vertical)
+        if candidates:
+            break
+    if not candidates:
+        candidates = line_candidates(horizontal)
+    scored = [Candidate(c.x, c.y, c.w, c.h, c.kind, score(c, mask, lines), c.inner) for c in candidates]
+    if not scored:
+        return whole
+    best = max(scored, key=lambda c: c.score)
+    if best.score < MIN_SCORE:
+        return whole
+    confidence = DETECTED_CONFIDENCE if best.kind == "box" else LINE_ONLY_CONFIDENCE
+    return FieldLocation(to_original(best, scale, grey.shape), "detected", confidence)

@@ -1,0 +1,342 @@
+"""From a clean field mask to ordered glyphs: digits, separators, terminators, "$", "*", raised cents.
+
+Handwritten amounts break every simple rule: digits touch, a "5" loses its flag, dots sit on the
+baseline or drift, and the writer ends with ".-", "=" or "/-". This module only uses geometry; where
+geometry cannot decide (is this wide blob one "0" or "00"?) it emits several *options* for a segment
+and lets the classifier choose (``choose_options``), so that all candidates of a field go to the model
+in one batch.
+
+Geometry is measured against the field's own digit height (``reference_height``), so it works at
+any resolution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+# Shapes relative to the reference digit height.
+SMALL = 0.42  # blobs lower than this (and narrow) are punctuation, not digits
+DASH_MAX_HEIGHT = 0.36
+DASH_MIN_ASPECT = 1.6
+WIDE_ASPECT = 0.95  # a digit candidate wider than this times its height may be two touching digits
+RAISED_MAX_HEIGHT = 0.8
+MAX_SPLIT_OPTIONS = 3
+
+
+@dataclass
+class Piece:
+    """One digit candidate image: ``image`` uint8 ink mask (ink 255) cropped to ``bbox`` (x, y, w, h)."""
+
+    bbox: tuple[int, int, int, int]
+    image: np.ndarray
+
+
+@dataclass
+class Segment:
+    """A left-to-right unit of the field.
+
+    ``kind`` is digit/separator/terminator/currency/asterisk; for digits ``options`` lists the ways
+    to read it (``options[0]`` is the segment as one glyph; later options split it into two or three).
+    """
+
+    kind: str
+    bbox: tuple[int, int, int, int]
+    char: str | None = None
+    raised: bool = False
+    options: list[list[Piece]] = field(default_factory=list)
+    slash_like: bool = False
+
+
+@dataclass(frozen=True)
+class Blob:
+    x: int
+    y: int
+    w: int
+    h: int
+    labels: tuple[int, ...]
+    area: int
+    parts: int = 1
+
+    @property
+    def right(self) -> int:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.h
+
+    @property
+    def bbox(self) -> tuple[int, int, int, int]:
+        return (self.x, self.y, self.w, self.h)
+
+
+def find_blobs(mask: np.ndarray) -> tuple[list[Blob], np.ndarray]:
+    """Connected components (8-connected) as blobs, left to right, with the label image."""
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=8)
+    blobs = [
+        Blob(int(s[0]), int(s[1]), int(s[2]), int(s[3]), (i,), int(s[4]))
+        for i, s in enumerate(stats)
+        if i > 0
+    ]
+    return sorted(blobs, key=lambda b: b.x), labels
+
+
+def union(a: Blob, b: Blob) -> Blob:
+    x, y = min(a.x, b.x), min(a.y, b.y)
+    right, bottom = max(a.right, b.right), max(a.bottom, b.bottom)
+    return Blob(x, y, right - x, bottom - y, a.labels + b.labels, a.area + b.area, a.parts + b.parts)
+
+
+def x_overlap(a: Blob, b: Blob) -> int:
+    return min(a.right, b.right) - max(a.x, b.x)
+
+
+def reference_height(blobs: Sequence[Blob]) -> float:
+    """Typical digit height: median height of the blobs at least 40% as tall as the tallest."""
+    if not blobs:
+        return 1.0
+    tallest = max(b.h for b in blobs)
+    heights = [b.h for b in blobs if b.h >= 0.4 * tallest]
+    return float(np.median(heights))
+
+
+def is_dot(blob: Blob, ref_h: float, baseline: float) -> bool:
+    """A compact speck sitting on the baseline: a decimal or grouping mark."""
+    return blob.h < 0.35 * ref_h and blob.w < 0.35 * ref_h and abs(blob.bottom - baseline) < 0.3 * ref_h
+
+
+def merge_overlapping(blobs: list[Blob], ref_h: float, baseline: float) -> list[Blob]:
+    """Joins pieces of one glyph: blobs whose column ranges overlap by half the narrower one.
+
+    This re-attaches a "5"'s flag, the two bars of "=", a "7"'s cross bar, and strokes broken by a
+    faint pen. A small dot under a digit's overhang overlaps too little to be merged. Two tall blobs are
+    never merged (slanted neighbours overlap without being one glyph), nor is a dot on the baseline.
+    """
+    merged: list[Blob] = []
+    for blob in sorted(blobs, key=lambda b: b.x):
+        joined = False
+        if is_dot(blob, ref_h, baseline):
+            merged.append(blob)
+            continue
+        for i in range(len(merged) - 1, max(-1, len(merged) - 4), -1):
+            other = merged[i]
+            overlap = x_overlap(blob, other)
+            narrower = max(1, min(blob.w, other.w))
+            both_tall = min(blob.h, other.h) > 0.6 * ref_h
+            if overlap >= 0.5 * narrower and not both_tall and not is_dot(other, ref_h, baseline):
+                merged[i] = union(other, blob)
+                joined = True
+                break
+        if not joined:
+            merged.append(blob)
+    return sorted(merged, key=lambda b: b.x)
+
+
+def blob_image(labels: np.ndarray, blob: Blob) -> np.ndarray:
+    """The blob's own pixels (not its neighbours') in its bounding box, ink 255."""
+    window = labels[blob.y : blob.bottom, blob.x : blob.right]
+    return np.where(np.isin(window, blob.labels), 255, 0).astype(np.uint8)
+
+
+def principal_angle(image: np.ndarray) -> float:
+    """Angle of the ink's main axis from vertical in degrees (positive leans right, like "/")."""
+    moments = cv2.moments(image, binaryImage=True)
+    if moments["m00"] == 0:
+        return 0.0
+    mu20, mu02, mu11 = moments["mu20"], moments["mu02"], moments["mu11"]
+    theta = 0.5 * np.degrees(np.arctan2(2 * mu11, mu20 - mu02))  # from the x axis, y down
+    return float(90.0 + theta) if theta < 0 else float(theta - 90.0)
+
+
+def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
+    """A thin diagonal stroke leaning right: "/" of "56/100" or of the "/-" terminator."""
+    height, width = image.shape
+    if height < 0.5 * ref_h:
+        return False
+    fill = float((image > 0).mean())
+    angle = principal_angle(image)
+    return -70.0 < angle < -25.0 and width > 0.35 * height and fill < 0.3
+
+
+def cut_columns(image: np.ndarray) -> list[int]:
+    """Candidate columns for cutting a wide blob in two: the deepest valleys of the vertical ink
+    projection in its middle part, at least an eighth of the width apart, best first (at most
+    MAX_SPLIT_OPTIONS). The classifier decides among them."""
+    _height, width = image.shape
+    ink = (image > 0).astype(np.float32)
+    projection = cv2.GaussianBlur(ink.sum(axis=0).reshape(1, -1), (0, 0), sigmaX=1.0).ravel()
+    lo, hi = max(2, round(width * 0.22)), min(width - 2, round(width * 0.78))
+    if hi <= lo:
+        return []
+    window = projection[lo:hi]
+    order = np.argsort(window, kind="stable")
+    picks: list[int] = []
+    min_gap = max(2, width // 8)
+    for idx in order:
+        column = int(idx + lo)
+        if all(abs(column - p) >= min_gap for p in picks):
+            picks.append(column)
+        if len(picks) >= MAX_SPLIT_OPTIONS:
+            break
+    centre = width / 2
+    return sorted(picks, key=lambda c: (projection[c], abs(c - centre)))
+
+
+def piece_from(image: np.ndarray, x0: int, y0: int, left: int, right: int) -> Piece | None:
+    part = image[:, left:right]
+    rows = np.flatnonzero(part.any(axis=1))
+    cols = np.flatnonzero(part.any(axis=0))
+    if rows.size == 0 or cols.size == 0:
+        return None
+    crop = part[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return Piece((x0 + left + int(cols[0]), y0 + int(rows[0]), crop.shape[1], crop.shape[0]), crop)
+
+
+def digit_options(image: np.ndarray, blob: Blob, ref_h: float) -> list[list[Piece]]:
+    """Ways to read a digit-candidate blob: whole, and for wide blobs a few two- and three-way cuts."""
+    whole = Piece(blob.bbox, image)
+    options = [[whole]]
+    if blob.w < WIDE_ASPECT * min(blob.h, ref_h * 1.1) or blob.w < 6:
+        return options
+    for column in cut_columns(image):
+        left = piece_from(image, blob.x, blob.y, 0, column)
+        right = piece_from(image, blob.x, blob.y, column, blob.w)
+        if left is not None and right is not None:
+            options.append([left, right])
+    if blob.w > 1.7 * ref_h:
+        third = blob.w // 3
+        cuts = [third, 2 * third]
+        pieces = [
+            piece_from(image, blob.x, blob.y, a, b) for a, b in zip([0, *cuts], [*cuts, blob.w], strict=True)
+        ]
+        if all(p is not None for p in pieces):
+            options.append([p for p in pieces if p is not None])
+    return options
+
+
+def stroke_shape(image: np.ndarray) -> tuple[float, float, float]:
+    """Length, thickness and angle from horizontal (degrees, 0..90) of the ink's minimum-area rectangle."""
+    points = cv2.findNonZero(image)
+    if points is None:
+        return (0.0, 0.0, 0.0)
+    (_cx, _cy), (w, h), angle = cv2.minAreaRect(points)
+    length, thickness = max(w, h) + 1.0, min(w, h) + 1.0
+    # OpenCV's angle belongs to the side called "width"; turn it into the long side's tilt.
+    tilt = abs(angle) if w >= h else abs(90.0 - abs(angle))
+    return length, thickness, min(tilt, 180.0 - tilt) if tilt > 90 else tilt
+
+
+def is_dash(image: np.ndarray, ref_h: float, stroke_width: float) -> bool:
+    """A short straight stroke lying within 40 degrees of horizontal ("-", or a slanted flourish)."""
+    length, thickness, tilt = stroke_shape(image)
+    return (
+        length >= 0.3 * ref_h
+        and thickness <= max(0.3 * ref_h, 1.8 * stroke_width)
+        and length >= 2.5 * thickness
+        and tilt <= 40.0
+    )
+
+
+def is_equals(blob: Blob, image: np.ndarray, ref_h: float) -> bool:
+    """Two or more stacked dashes, merged because they overlap in x."""
+    if blob.parts < 2 or blob.h > 0.75 * ref_h or blob.w < 1.1 * blob.h:
+        return False
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(image, connectivity=8)
+    return all(stats[i, 2] >= 1.8 * stats[i, 3] for i in range(1, count) if stats[i, 4] > 3)
+
+
+def classify_shape(
+    blob: Blob, image: np.ndarray, ref_h: float, baseline: float, stroke_width: float
+) -> tuple[str, str | None]:
+    """Geometry-only kind of a blob: punctuation and dashes are told apart from digit candidates."""
+    if blob.h < 0.75 * ref_h and is_equals(blob, image, ref_h):
+        return ("terminator", "=")
+    if blob.h < 0.7 * ref_h and is_dash(image, ref_h, stroke_width):
+        return ("terminator", "-")
+    if blob.h < SMALL * ref_h and blob.w < 0.5 * ref_h:
+        if blob.bottom < baseline - 0.55 * ref_h:
+            return ("separator", "'")
+        below = blob.bottom - baseline
+        return ("separator", "," if blob.h > 1.4 * blob.w and below > 0.1 * ref_h else ".")
+    return ("digit", None)
+
+
+def mark_raised(segments: list[Segment], ref_h: float, baseline: float) -> None:
+    """Flags the trailing digits written small and above the line (cents written raised)."""
+    digits = [s for s in segments if s.kind == "digit"]
+    if len(digits) < 3:
+        return
+    midline = baseline - 0.5 * ref_h
+    trailing = []
+    for segment in reversed(digits):
+        _x, y, _w, h = segment.bbox
+        if h <= RAISED_MAX_HEIGHT * ref_h and y + h <= midline + 0.25 * ref_h:
+            trailing.append(segment)
+        else:
+            break
+    if 1 <= len(trailing) <= 2:
+        for segment in trailing:
+            segment.raised = True
+
+
+def segment_field(mask: np.ndarray, stroke_width: float = 2.0) -> list[Segment]:
+    """Ordered segments of a clean field mask (uint8, ink > 0)."""
+    blobs, labels = find_blobs(mask)
+    if not blobs:
+        return []
+    ref_h = reference_height(blobs)
+    tall = [b for b in blobs if b.h >= 0.6 * ref_h]
+    baseline = float(np.median([b.bottom for b in tall])) if tall else float(mask.shape[0])
+    blobs = merge_overlapping(blobs, ref_h, baseline)
+    ref_h = reference_height(blobs)
+    tall = [b for b in blobs if b.h >= 0.6 * ref_h]
+    baseline = float(np.median([b.bottom for b in tall])) if tall else float(mask.shape[0])
+    segments: list[Segment] = []
+    for blob in blobs:
+        image = blob_image(labels, blob)
+        kind, char = classify_shape(blob, image, ref_h, baseline, stroke_width)
+        if kind == "digit":
+            segment = Segment("digit", blob.bbox, options=digit_options(image, blob, ref_h))
+            segment.slash_like = is_slash_like(image, ref_h)
+        else:
+            segment = Segment(kind, blob.bbox, char=char)
+        segments.append(segment)
+    mark_raised(segments, ref_h, baseline)
+    return segments
+
+
+def option_prior(option: Sequence[Piece], ref_h: float) -> float:
+    """How plausible the widths are for handwritten digits, whatever the classifier says."""
+    prior = 1.0
+    for piece in option:
+        _x, _y, w, h = piece.bbox
+        aspect = w / max(1.0, max(h, 0.6 * ref_h))
+        if aspect > 1.0:
+            prior *= float(np.exp(-3.0 * (aspect - 1.0)))
+        if len(option) > 1 and h < 0.45 * ref_h:
+            prior *= 0.2  # a split that leaves a scrap is rarely right
+    if len(option) > 1:
+        prior *= 0.55 ** (len(option) - 1)  # splitting must earn its keep
+    return prior
+
+
+def choose_options(segments: list[Segment], probabilities: Sequence[Sequence[np.ndarray]]) -> list[int]:
+    """For each digit segment, the option with the best product of top probabilities times its prior.
+
+    ``probabilities[i][j]`` is the [k, 10] array of class probabilities of option j of digit segment i.
+    """
+    digit_segments = [s for s in segments if s.kind == "digit"]
+    heights = [s.bbox[3] for s in digit_segments] or [1]
+    ref_h = float(np.median(heights))
+    chosen = []
+    for segment, option_probs in zip(digit_segments, probabilities, strict=True):
+        scores = [
+            float(np.prod(probs.max(axis=1))) * option_prior(option, ref_h)
+            for option, probs in zip(segment.options, option_probs, strict=True)
+        ]
+        chosen.append(int(np.argmax(scores)))
+    return chosen
