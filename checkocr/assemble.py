@@ -198,7 +198,7 @@ def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", accept_threshol
     for glyph in work:
         if not isinstance(glyph, Glyph):
             raise AssemblyError(f"expected Glyph objects, got {type(glyph).__name__}")
-    has_fraction = mark_fraction(work)
+    has_fraction = mark_fraction(work) or any(g.kind == "fraction" and g.char == "/" for g in work)
     mark_terminators(work)
     characters = [to_character(g) for g in work]
     digits = [g for g in work if g.kind == "digit"]

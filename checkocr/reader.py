@@ -98,9 +98,9 @@ class Reader:
         timings["locate"] = elapsed_ms(t)
 
         t = time.perf_counter()
-        x0, y0, w, h = location.bbox
+        x0, y0, w, h = location.reading_box
         cleaned = clean_field(grey[y0 : y0 + h, x0 : x0 + w])
-        segments = segment_field(cleaned.mask, cleaned.stroke_width)
+        segments = segment_field(cleaned.mask, cleaned.stroke_width, leading_sign=location.boxed)
         timings["segment"] = elapsed_ms(t)
 
         t = time.perf_counter()

@@ -22,6 +22,8 @@ import numpy as np
 MIN_CONTRAST = 0.18  # below this the "ink" is background texture on every check we have seen
 MAX_THRESHOLD = 0.45  # a faint ballpoint still clears this
 MIN_COMPONENT_AREA = 4
+LINE_ANGLES = (-2.0, 0.0, 2.0)  # rule tilts handled, in degrees
+SHORT_LINE = 1.5  # second pass: horizontal runs longer than this many digit heights are rules
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,35 @@ def ink_threshold(contrast: np.ndarray) -> float:
     return float(min(max(otsu / 255.0, MIN_CONTRAST), MAX_THRESHOLD))
 
 
+def line_kernel(length: int, degrees: float, horizontal: bool) -> np.ndarray:
+    """A one-pixel digital line ``length`` long, tilted by ``degrees`` from the axis."""
+    rise = round(abs(np.tan(np.radians(degrees))) * (length - 1))
+    kernel = np.zeros((rise + 1, length), dtype=np.uint8)
+    start, end = (0, rise) if degrees >= 0 else (rise, 0)
+    cv2.line(kernel, (0, start), (length - 1, end), 1, 1)
+    return kernel if horizontal else np.ascontiguousarray(kernel.T)
+
+
 def line_mask(mask: np.ndarray, min_length: int, horizontal: bool) -> np.ndarray:
-    """Pixels of runs at least ``min_length`` long in one direction (box lines, underlines, guides)."""
-    shape = (min_length, 1) if horizontal else (1, min_length)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, shape)
-    lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+    """Pixels of runs at least ``min_length`` long near one direction (box lines, underlines, guides).
+
+    A scanned check is rarely square to the scanner, so the opening is repeated with line kernels
+    tilted by a few degrees and the results are united.
+    """
+    lines = np.zeros_like(mask)
+    for degrees in LINE_ANGLES:
+        kernel = line_kernel(min_length, degrees, horizontal)
+        lines |= cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
     return lines
+
+
+def reference_height(mask: np.ndarray) -> float | None:
+    """Typical handwriting height: the median height of components at least 40% as tall as the tallest."""
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT][stats[1:, cv2.CC_STAT_AREA] >= MIN_COMPONENT_AREA * 3]
+    if count <= 1 or heights.size == 0:
+        return None
+    return float(np.median(heights[heights >= 0.4 * heights.max()]))
 
 
 def zone_thickness(zone: np.ndarray, horizontal: bool) -> int:
@@ -101,7 +126,10 @@ def remove_lines(mask: np.ndarray, h_length: int, v_length: int, stroke_width: f
     out = mask.copy()
     fringe = odd(stroke_width + 2)
     for horizontal in (True, False):
-        lines = line_mask(out, h_length if horizontal else v_length, horizontal)
+        length = h_length if horizontal else v_length
+        if length >= (mask.shape[1] if horizontal else mask.shape[0]):
+            continue
+        lines = line_mask(out, length, horizontal)
         if not horizontal:
             edge = max(2, mask.shape[1] // 12)
             lines[:, edge:-edge] = 0
@@ -134,6 +162,11 @@ def clean_field(grey: np.ndarray, line_length: int | None = None) -> CleanField:
     height, width = grey.shape
     h_length = line_length or max(15, round(min(1.3 * height, 0.6 * width)))
     mask = remove_lines(mask, h_length, max(8, round(0.8 * height)), stroke)
+    # Short underlines (under the cents only) survive the first pass; measured against the digits'
+    # own height they are still long.
+    ref_h = reference_height(mask)
+    if ref_h is not None and SHORT_LINE * ref_h < h_length:
+        mask = remove_lines(mask, max(12, round(SHORT_LINE * ref_h)), 10**6, stroke)
     mask = drop_specks(mask, max(MIN_COMPONENT_AREA, round(0.5 * stroke * stroke)))
     ink = np.where(mask > 0, np.clip(contrast / max(threshold * 2.0, 1e-3), 0.0, 1.0), 0.0).astype(np.float32)
     return CleanField(ink=ink, mask=mask, stroke_width=stroke)

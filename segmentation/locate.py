@@ -15,6 +15,7 @@ works on a copy scaled to a fixed width (speed; resolution does not matter for f
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -35,6 +36,12 @@ class FieldLocation:
     bbox: tuple[int, int, int, int]
     source: str  # detected, given or whole_image
     confidence: float
+    read_bbox: tuple[int, int, int, int] | None = None  # inside the rules; None means ``bbox``
+    boxed: bool = False  # a printed box: a currency sign may be printed at its left inside it
+
+    @property
+    def reading_box(self) -> tuple[int, int, int, int]:
+        return self.read_bbox or self.bbox
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,8 @@ class Candidate:
     kind: str  # box or line
     score: float = 0.0
     inner: tuple[int, ...] = ()  # vertical rules inside the box (a currency cell's right side)
+    top_rule: int = 0  # thickness of the rule at the top (0: none) and at the bottom
+    bottom_rule: int = 0
 
 
 def contrast_map(grey: np.ndarray) -> np.ndarray:
@@ -130,7 +139,17 @@ def box_candidates(horizontal: np.ndarray, vertical: np.ndarray) -> list[Candida
                         continue
                     inner = [c for c in cuts[i + 1 : j]]
                     found.append(
-                        Candidate(cuts[i], top[1], w, band_bottom - top[1], "box", inner=tuple(inner))
+                        Candidate(
+                            cuts[i],
+                            top[1],
+                            w,
+                            band_bottom - top[1],
+                            "box",
+                            0.0,
+                            tuple(inner),
+                            top[3],
+                            bottom[3],
+                        )
                     )
     return found
 
@@ -146,7 +165,7 @@ def line_candidates(horizontal: np.ndarray) -> list[Candidate]:
         if h > 8 or not 0.1 * width <= w <= 0.55 * width or x + w < 0.5 * width:
             continue
         top = max(0, y - band)
-        found.append(Candidate(x, top, w, y + h - top, "line"))
+        found.append(Candidate(x, top, w, y + h - top, "line", bottom_rule=h))
     return found
 
 
@@ -203,11 +222,31 @@ def locate_field(grey: np.ndarray) -> FieldLocation:
             break
     if not candidates:
         candidates = line_candidates(horizontal)
-    scored = [Candidate(c.x, c.y, c.w, c.h, c.kind, score(c, mask, lines), c.inner) for c in candidates]
+    scored = [dataclasses.replace(c, score=score(c, mask, lines)) for c in candidates]
     if not scored:
         return whole
     best = max(scored, key=lambda c: c.score)
     if best.score < MIN_SCORE:
         return whole
     confidence = DETECTED_CONFIDENCE if best.kind == "box" else LINE_ONLY_CONFIDENCE
-    return FieldLocation(to_original(best, scale, grey.shape), "detected", confidence)
+    return FieldLocation(
+        to_original(best, scale, grey.shape),
+        "detected",
+        confidence,
+        read_bbox=to_original(inside_rules(best), scale, grey.shape),
+        boxed=best.kind == "box",
+    )
+
+
+def inside_rules(c: Candidate) -> Candidate:
+    """The part of a candidate between its rules (and a rule's width inside its sides), for reading.
+
+    Reading inside the rules keeps tilted or micro-printed rules out of the glyphs; a digit that
+    pokes through a rule loses only its tip.
+    """
+    top = c.y + c.top_rule + 1
+    bottom = c.y + c.h - c.bottom_rule - 1
+    side = 2 if c.kind == "box" else 0
+    if bottom - top < 4 or c.w - 2 * side < 4:
+        return c
+    return dataclasses.replace(c, x=c.x + side, y=top, w=c.w - 2 * side, h=bottom - top)

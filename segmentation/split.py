@@ -25,6 +25,8 @@ DASH_MIN_ASPECT = 1.6
 WIDE_ASPECT = 0.95  # a digit candidate wider than this times its height may be two touching digits
 RAISED_MAX_HEIGHT = 0.8
 MAX_SPLIT_OPTIONS = 3
+DOLLAR_GAP = 0.35
+CURRENCY = "¤"  # a printed currency sign whose exact symbol is not read
 
 
 @dataclass
@@ -153,13 +155,36 @@ def principal_angle(image: np.ndarray) -> float:
 
 
 def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
-    """A thin diagonal stroke leaning right: "/" of "56/100" or of the "/-" terminator."""
+    """A thin straight stroke leaning right: the "/" of "56/100" or of the "/-" terminator."""
     height, width = image.shape
     if height < 0.5 * ref_h:
         return False
-    fill = float((image > 0).mean())
-    angle = principal_angle(image)
-    return -70.0 < angle < -25.0 and width > 0.35 * height and fill < 0.3
+    moments = cv2.moments(image, binaryImage=True)
+    if moments["mu02"] <= 0:
+        return False
+    slope = moments["mu11"] / moments["mu02"]  # dx/dy; "/" runs left as y grows: negative
+    length, thickness, _tilt = stroke_shape(image)
+    return slope <= -0.3 and thickness <= 0.35 * length and width > 0.25 * height
+
+
+def is_dollar(image: np.ndarray, ref_h: float) -> bool:
+    """A hand-written "$": taller than the digits, an S with a bar poking out at the top and bottom."""
+    height, width = image.shape
+    if height < 1.15 * ref_h or width < 0.3 * height:
+        return False
+    band = max(1, height // 12)
+    top = np.flatnonzero(image[:band].any(axis=0))
+    bottom = np.flatnonzero(image[-band:].any(axis=0))
+    if top.size == 0 or bottom.size == 0:
+        return False
+    return (top[-1] - top[0]) < 0.4 * width and (bottom[-1] - bottom[0]) < 0.4 * width
+
+
+def is_asterisk(segment: Segment, ref_h: float, baseline: float) -> bool:
+    """A small compact mark floating above the baseline, before the amount ("**25.00")."""
+    _x, y, w, h = segment.bbox
+    floating = y + h < baseline - 0.25 * ref_h
+    return 0.15 * ref_h <= h <= 0.75 * ref_h and 0.5 <= w / max(h, 1) <= 2.0 and floating
 
 
 def cut_columns(image: np.ndarray) -> list[int]:
@@ -283,7 +308,7 @@ def mark_raised(segments: list[Segment], ref_h: float, baseline: float) -> None:
             segment.raised = True
 
 
-def segment_field(mask: np.ndarray, stroke_width: float = 2.0) -> list[Segment]:
+def segment_field(mask: np.ndarray, stroke_width: float = 2.0, leading_sign: bool = False) -> list[Segment]:
     """Ordered segments of a clean field mask (uint8, ink > 0)."""
     blobs, labels = find_blobs(mask)
     if not blobs:
@@ -296,8 +321,10 @@ def segment_field(mask: np.ndarray, stroke_width: float = 2.0) -> list[Segment]:
     tall = [b for b in blobs if b.h >= 0.6 * ref_h]
     baseline = float(np.median([b.bottom for b in tall])) if tall else float(mask.shape[0])
     segments: list[Segment] = []
+    images: list[np.ndarray] = []
     for blob in blobs:
         image = blob_image(labels, blob)
+        images.append(image)
         kind, char = classify_shape(blob, image, ref_h, baseline, stroke_width)
         if kind == "digit":
             segment = Segment("digit", blob.bbox, options=digit_options(image, blob, ref_h))
@@ -305,8 +332,55 @@ def segment_field(mask: np.ndarray, stroke_width: float = 2.0) -> list[Segment]:
         else:
             segment = Segment(kind, blob.bbox, char=char)
         segments.append(segment)
+    mark_leading(segments, images, ref_h, baseline, leading_sign, mask.shape[1])
+    mark_fraction(segments, ref_h)
     mark_raised(segments, ref_h, baseline)
     return segments
+
+
+def mark_leading(
+    segments: list[Segment],
+    images: list[np.ndarray],
+    ref_h: float,
+    baseline: float,
+    leading_sign: bool,
+    field_width: int,
+) -> None:
+    """Currency signs and asterisks in front of the amount are decoration, never digits."""
+    for i, (segment, image) in enumerate(zip(segments, images, strict=True)):
+        if segment.kind not in ("digit", "separator"):
+            continue
+        if is_asterisk(segment, ref_h, baseline):
+            segments[i] = Segment("asterisk", segment.bbox, char="*")
+            continue
+        if segment.kind != "digit":
+            continue
+        x, _y, w, _h = segment.bbox
+        following = next((s for s in segments[i + 1 :] if s.kind == "digit"), None)
+        gap = following.bbox[0] - (x + w) if following else 0
+        printed_sign = leading_sign and i == 0 and x + w <= 0.14 * field_width and gap >= 0.2 * ref_h
+        spaced = gap >= DOLLAR_GAP * ref_h  # "$ 25": the writer leaves a space after the sign
+        if printed_sign or (following is not None and spaced and is_dollar(image, ref_h)):
+            segments[i] = Segment("currency", segment.bbox, char="$" if not printed_sign else CURRENCY)
+        break
+
+
+def mark_fraction(segments: list[Segment], ref_h: float) -> None:
+    """ "56/100": a slash after two or more digits, followed only by small glyphs, ends the amount in cents."""
+    digits_seen = 0
+    for i, segment in enumerate(segments):
+        if segment.kind == "digit" and segment.slash_like and digits_seen >= 2:
+            tail = [s for s in segments[i + 1 :] if s.kind != "terminator"]
+            if tail and all(s.kind == "digit" and s.bbox[3] < 0.8 * ref_h for s in tail):
+                x = min(s.bbox[0] for s in tail)
+                y = min(s.bbox[1] for s in tail)
+                right = max(s.bbox[0] + s.bbox[2] for s in tail)
+                bottom = max(s.bbox[1] + s.bbox[3] for s in tail)
+                segments[i] = Segment("fraction", segment.bbox, char="/")
+                segments[i + 1 :] = [Segment("fraction", (x, y, right - x, bottom - y), char="100")]
+                return
+        if segment.kind == "digit":
+            digits_seen += 1
 
 
 def option_prior(option: Sequence[Piece], ref_h: float) -> float:
