@@ -35,6 +35,7 @@
     problemTitle: $("problem-title-text"),
     problemDetail: $("problem-detail"),
     problemMeta: $("problem-meta"),
+    problemHint: $("problem-hint"),
     result: $("result"),
     amount: $("amount"),
     amountReason: $("amount-reason"),
@@ -295,6 +296,7 @@
     if (problem.reason) meta.push(`reason: ${problem.reason}`);
     if (problem.request_id) meta.push(`request id: ${problem.request_id}`);
     els.problemMeta.textContent = meta.join(" · ");
+    els.problemHint.hidden = problem.status !== 401;
     els.problem.hidden = false;
   }
 
