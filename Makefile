@@ -41,5 +41,11 @@ train: $(DEV_STAMP)
 train-quick: $(DEV_STAMP)
 	$(BIN)/checkocr train --quick
 
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench
+
+bench-quick: $(DEV_STAMP)
+	$(BIN)/python -m bench --quick
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache runs/quick

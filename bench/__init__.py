@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` (see bench.harness). Figures go to docs/benchmarks.md."""
