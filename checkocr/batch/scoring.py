@@ -53,7 +53,9 @@ def score_one(reader: Reader, path: str, key: str, region: Region, max_pixels: i
     except ImageDecodeError as exc:
         return error_record(key, exc.reason, exc.detail)
     except Exception as exc:  # a defect on one odd image must not abort a million-check run
-        log.exception("reading %s failed", key)
+        # One line, no traceback: the output line carries the error, and a systematic defect would
+        # otherwise print thousands of tracebacks over the progress bar.
+        log.warning("reading %s failed: %s: %s", key, type(exc).__name__, exc)
         return error_record(key, "internal_error", f"{type(exc).__name__}: {exc}")
     return {"source": key, **reading.model_dump(mode="json")}
 
