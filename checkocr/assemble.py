@@ -194,10 +194,11 @@ def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", accept_threshol
     """The amount, integer cents, confidence and characters of a left-to-right glyph list."""
     if decimal not in ("auto", ".", ","):
         raise AssemblyError(f"decimal must be 'auto', '.' or ',', not {decimal!r}")
-    work = sorted(list(glyphs), key=lambda g: g.bbox[0])
-    for glyph in work:
+    work = list(glyphs)
+    for glyph in work:  # checked before sorting, which reads .bbox
         if not isinstance(glyph, Glyph):
             raise AssemblyError(f"expected Glyph objects, got {type(glyph).__name__}")
+    work.sort(key=lambda g: g.bbox[0])
     has_fraction = mark_fraction(work) or any(g.kind == "fraction" and g.char == "/" for g in work)
     mark_terminators(work)
     characters = [to_character(g) for g in work]

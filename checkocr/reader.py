@@ -8,9 +8,11 @@ no per-request state, so one instance serves concurrent requests. Every digit ca
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import cv2
 import numpy as np
 
 from checkocr.assemble import Assembly, Decimal, Glyph, assemble
@@ -25,7 +27,37 @@ from segmentation.split import Segment, choose_options, segment_field
 
 Region = Literal["auto", "field"]
 DEFAULT_MAX_PIXELS = Settings.model_fields["max_image_pixels"].default
-SEPARATOR_CONFIDENCE = 0.9  # geometry-only kinds: how often the shape rule is right on dev data
+SEPARATOR_CONFIDENCE = 0.9
+MIN_TILT = 0.3  # degrees; below this a rotation costs more than it helps  # geometry-only kinds: how often the shape rule is right on dev data
+
+
+@dataclass(frozen=True)
+class FieldCrop:
+    """The field cut out of the image and turned level; maps boxes back to the submitted image."""
+
+    image: np.ndarray
+    origin: tuple[int, int]
+    inverse: np.ndarray | None  # 2x3 affine from the levelled crop to crop coordinates (None: identity)
+
+    def to_image(self, bbox: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        x, y, w, h = bbox
+        if self.inverse is not None:
+            cx, cy = x + w / 2, y + h / 2
+            mx, my = self.inverse @ np.array([cx, cy, 1.0])
+            x, y = round(mx - w / 2), round(my - h / 2)
+        return (int(x + self.origin[0]), int(y + self.origin[1]), int(w), int(h))
+
+
+def cut_field(grey: np.ndarray, bbox: tuple[int, int, int, int], tilt: float) -> FieldCrop:
+    """Crops the field and, when its rules are tilted, rotates it level so rules become horizontal."""
+    x0, y0, w, h = bbox
+    crop = grey[y0 : y0 + h, x0 : x0 + w]
+    if abs(tilt) < MIN_TILT or crop.size == 0:
+        return FieldCrop(crop, (x0, y0), None)
+    centre = (w / 2, h / 2)
+    forward = cv2.getRotationMatrix2D(centre, tilt, 1.0)
+    level = cv2.warpAffine(crop, forward, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return FieldCrop(level, (x0, y0), cv2.invertAffineTransform(forward))
 
 
 def elapsed_ms(start: float) -> float:
@@ -98,13 +130,13 @@ class Reader:
         timings["locate"] = elapsed_ms(t)
 
         t = time.perf_counter()
-        x0, y0, w, h = location.reading_box
-        cleaned = clean_field(grey[y0 : y0 + h, x0 : x0 + w])
+        field = cut_field(grey, location.reading_box, location.tilt)
+        cleaned = clean_field(field.image)
         segments = segment_field(cleaned.mask, cleaned.stroke_width, leading_sign=location.boxed)
         timings["segment"] = elapsed_ms(t)
 
         t = time.perf_counter()
-        glyphs = self.classify(segments, cleaned.stroke_width, (x0, y0))
+        glyphs = self.classify(segments, cleaned.stroke_width, field)
         timings["classify"] = elapsed_ms(t)
 
         result = assemble(glyphs, decimal=decimal, accept_threshold=self.accept_threshold)
@@ -129,7 +161,7 @@ class Reader:
         result.needs_review = confidence < self.accept_threshold or result.amount is None
         return result
 
-    def classify(self, segments: list[Segment], stroke_width: float, origin: tuple[int, int]) -> list[Glyph]:
+    def classify(self, segments: list[Segment], stroke_width: float, field: FieldCrop) -> list[Glyph]:
         """One model batch for every option of every digit segment; the best option per segment wins."""
         digit_segments = [s for s in segments if s.kind == "digit"]
         images = [piece.image for s in digit_segments for option in s.options for piece in option]
@@ -143,23 +175,19 @@ class Reader:
                 cursor += len(option)
             per_segment.append(option_probs)
         chosen = iter(zip(choose_options(segments, per_segment), per_segment, strict=True))
-        ox, oy = origin
         glyphs: list[Glyph] = []
         for segment in segments:
             if segment.kind != "digit":
-                x, y, w, h = segment.bbox
-                glyphs.append(
-                    Glyph(segment.kind, segment.char or "?", SEPARATOR_CONFIDENCE, (x + ox, y + oy, w, h))
-                )
+                bbox = field.to_image(segment.bbox)
+                glyphs.append(Glyph(segment.kind, segment.char or "?", SEPARATOR_CONFIDENCE, bbox))
                 continue
             index, option_probs = next(chosen)
             option = segment.options[index]
             for piece, p in zip(option, option_probs[index], strict=True):
-                x, y, w, h = piece.bbox
                 glyphs.append(
                     Glyph.digit(
                         p,
-                        (x + ox, y + oy, w, h),
+                        field.to_image(piece.bbox),
                         raised=segment.raised,
                         slash_like=segment.slash_like and len(option) == 1,
                     )

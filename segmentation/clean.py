@@ -42,7 +42,7 @@ def odd(value: float) -> int:
 
 def estimate_stroke_width(mask: np.ndarray) -> float:
     """Typical pen width: twice the median distance-to-background on the stroke skeleton ridge."""
-    if not mask.any():
+    if not mask.any() or mask.all():  # no ink, or no paper: no stroke edge to measure (all-black scan)
         return 2.0
     dist = cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 3)
     ridge = dist[(dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8))) & (dist > 0)]
@@ -161,7 +161,7 @@ def clean_field(grey: np.ndarray, line_length: int | None = None) -> CleanField:
     stroke = estimate_stroke_width(mask)
     height, width = grey.shape
     h_length = line_length or max(15, round(min(1.3 * height, 0.6 * width)))
-    mask = remove_lines(mask, h_length, max(8, round(0.8 * height)), stroke)
+    mask = remove_lines(mask, h_length, max(8, round(0.6 * height)), stroke)
     # Short underlines (under the cents only) survive the first pass; measured against the digits'
     # own height they are still long.
     ref_h = reference_height(mask)

@@ -38,6 +38,7 @@ class FieldLocation:
     confidence: float
     read_bbox: tuple[int, int, int, int] | None = None  # inside the rules; None means ``bbox``
     boxed: bool = False  # a printed box: a currency sign may be printed at its left inside it
+    tilt: float = 0.0  # degrees the field's rules are turned (positive: right end lower)
 
     @property
     def reading_box(self) -> tuple[int, int, int, int]:
@@ -108,6 +109,12 @@ def separators(vertical: np.ndarray, top: int, bottom: int, left: int, right: in
     return [left + int(run.mean()) for run in runs]
 
 
+def has_side(vertical: np.ndarray, top: int, bottom: int, x: int) -> bool:
+    """Whether a vertical stroke covers at least half of the band's height within 3 columns of ``x``."""
+    window = vertical[top:bottom, max(0, x - 3) : x + 4]
+    return window.size > 0 and float((window > 0).mean(axis=0).max()) >= 0.5
+
+
 def box_candidates(horizontal: np.ndarray, vertical: np.ndarray) -> list[Candidate]:
     """Boxes from pairs of horizontal rules, one above the other, cut into cells by vertical rules.
 
@@ -130,7 +137,15 @@ def box_candidates(horizontal: np.ndarray, vertical: np.ndarray) -> list[Candida
             if right - left < 0.12 * width:
                 continue
             band_bottom = bottom[1] + bottom[3]
-            cuts = [left, *separators(vertical, top[1], band_bottom, left, right), right]
+            # A box side is a vertical rule, or the place where both rules end together; where only
+            # one rule ends (a date line above a guide line) there is no box edge.
+            aligned = 0.03 * width
+            cuts = separators(vertical, top[1], band_bottom, left, right)
+            if abs(top[0] - bottom[0]) <= aligned or has_side(vertical, top[1], band_bottom, left):
+                cuts.append(left)
+            right_aligned = abs(top[0] + top[2] - bottom[0] - bottom[2]) <= aligned
+            if right_aligned or has_side(vertical, top[1], band_bottom, right - 1):
+                cuts.append(right)
             cuts = sorted(set(cuts))
             for i in range(len(cuts) - 1):
                 for j in range(i + 1, min(len(cuts), i + 5)):
@@ -233,20 +248,36 @@ def locate_field(grey: np.ndarray) -> FieldLocation:
         to_original(best, scale, grey.shape),
         "detected",
         confidence,
-        read_bbox=to_original(inside_rules(best), scale, grey.shape),
+        read_bbox=to_original(reading_area(best, small.shape[0]), scale, grey.shape),
         boxed=best.kind == "box",
+        tilt=rule_tilt(best, horizontal),
     )
 
 
-def inside_rules(c: Candidate) -> Candidate:
-    """The part of a candidate between its rules (and a rule's width inside its sides), for reading.
+def rule_tilt(c: Candidate, horizontal: np.ndarray) -> float:
+    """Tilt of the candidate's rules in degrees (positive: the right end lower), from a straight-line
+    fit of the rule pixels' rows across its width; 0 when there is too little rule to fit."""
+    rows = []
+    if c.top_rule:
+        rows.append((c.y, c.y + c.top_rule))
+    if c.bottom_rule:
+        rows.append((c.y + c.h - c.bottom_rule, c.y + c.h))
+    slopes = []
+    for top, bottom in rows:
+        band = horizontal[top:bottom, c.x : c.x + c.w] > 0
+        cols = np.flatnonzero(band.any(axis=0))
+        if cols.size < 0.5 * c.w or cols.size < 10:
+            continue
+        centres = (band[:, cols] * np.arange(band.shape[0])[:, None]).sum(axis=0) / band[:, cols].sum(axis=0)
+        slopes.append(np.polyfit(cols.astype(np.float64), centres, 1)[0])
+    return float(np.degrees(np.arctan(np.mean(slopes)))) if slopes else 0.0
 
-    Reading inside the rules keeps tilted or micro-printed rules out of the glyphs; a digit that
-    pokes through a rule loses only its tip.
-    """
-    top = c.y + c.top_rule + 1
-    bottom = c.y + c.h - c.bottom_rule - 1
-    side = 2 if c.kind == "box" else 0
-    if bottom - top < 4 or c.w - 2 * side < 4:
-        return c
-    return dataclasses.replace(c, x=c.x + side, y=top, w=c.w - 2 * side, h=bottom - top)
+
+def reading_area(c: Candidate, height: int) -> Candidate:
+    """The candidate grown downwards and upwards a little: handwriting pokes through box rules and
+    hangs below guide lines; cleaning removes the rules themselves."""
+    below = round(0.2 * c.h)
+    above = round(0.08 * c.h)
+    top = max(0, c.y - above)
+    bottom = min(height, c.y + c.h + below)
+    return dataclasses.replace(c, y=top, h=bottom - top)

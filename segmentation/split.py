@@ -26,6 +26,7 @@ WIDE_ASPECT = 0.95  # a digit candidate wider than this times its height may be 
 RAISED_MAX_HEIGHT = 0.8
 MAX_SPLIT_OPTIONS = 3
 DOLLAR_GAP = 0.35
+COUNT_SIGMA = 0.3  # spread, in digits, of how many digits a blob's width suggests
 CURRENCY = "¤"  # a printed currency sign whose exact symbol is not read
 
 
@@ -366,7 +367,7 @@ def mark_leading(
 
 
 def mark_fraction(segments: list[Segment], ref_h: float) -> None:
-    """ "56/100": a slash after two or more digits, followed only by small glyphs, ends the amount in cents."""
+    """A slash after two or more digits, followed only by small digits, is "56/100": cents as a fraction."""
     digits_seen = 0
     for i, segment in enumerate(segments):
         if segment.kind == "digit" and segment.slash_like and digits_seen >= 2:
@@ -383,18 +384,25 @@ def mark_fraction(segments: list[Segment], ref_h: float) -> None:
             digits_seen += 1
 
 
-def option_prior(option: Sequence[Piece], ref_h: float) -> float:
-    """How plausible the widths are for handwritten digits, whatever the classifier says."""
-    prior = 1.0
-    for piece in option:
-        _x, _y, w, h = piece.bbox
-        aspect = w / max(1.0, max(h, 0.6 * ref_h))
-        if aspect > 1.0:
-            prior *= float(np.exp(-3.0 * (aspect - 1.0)))
-        if len(option) > 1 and h < 0.45 * ref_h:
-            prior *= 0.2  # a split that leaves a scrap is rarely right
+def digit_unit(segments: Sequence[Segment], ref_h: float) -> float:
+    """The field's typical single-digit width: median width of the unsplit, ordinary-looking digits."""
+    widths = [s.bbox[2] for s in segments if s.kind == "digit" and s.bbox[2] >= 0.4 * s.bbox[3]]
+    unit = float(np.median(widths)) if len(widths) >= 2 else 0.7 * ref_h
+    return float(np.clip(unit, 0.5 * ref_h, 0.9 * ref_h))
+
+
+def option_prior(option: Sequence[Piece], segment_width: int, unit: float, ref_h: float) -> float:
+    """How plausible it is that a blob this wide holds ``len(option)`` digits, whatever the classifier says.
+
+    A Gaussian on the number of digits the blob's width suggests (width / typical digit width), and a
+    penalty for a cut that leaves a scrap much lower than a digit.
+    """
+    expected = segment_width / max(unit, 1.0)
+    prior = float(np.exp(-((expected - len(option)) ** 2) / (2 * COUNT_SIGMA**2)))
     if len(option) > 1:
-        prior *= 0.55 ** (len(option) - 1)  # splitting must earn its keep
+        for piece in option:
+            if piece.bbox[3] < 0.45 * ref_h or piece.bbox[2] < 0.15 * unit:
+                prior *= 0.1
     return prior
 
 
@@ -406,10 +414,11 @@ def choose_options(segments: list[Segment], probabilities: Sequence[Sequence[np.
     digit_segments = [s for s in segments if s.kind == "digit"]
     heights = [s.bbox[3] for s in digit_segments] or [1]
     ref_h = float(np.median(heights))
+    unit = digit_unit(digit_segments, ref_h)
     chosen = []
     for segment, option_probs in zip(digit_segments, probabilities, strict=True):
         scores = [
-            float(np.prod(probs.max(axis=1))) * option_prior(option, ref_h)
+            float(np.prod(probs.max(axis=1))) * option_prior(option, segment.bbox[2], unit, ref_h)
             for option, probs in zip(segment.options, option_probs, strict=True)
         ]
         chosen.append(int(np.argmax(scores)))
