@@ -211,5 +211,47 @@ def synth(
     typer.echo(f"wrote {len(truths)} {kind} images with ground truth and index.jsonl to {out}")
 
 
+@app.command()
+def read(
+    images: Annotated[list[Path], typer.Argument(metavar="IMAGE...", help="Check or field images")],
+    field: Annotated[bool, typer.Option("--field", help="The images are already the amount field")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One Reading JSON object per line")] = False,
+    decimal: Annotated[str, typer.Option(help="Decimal mark: auto, '.' or ','")] = "auto",
+    model_path: Annotated[Path | None, typer.Option(help="ONNX model (default CHECKOCR_MODEL_PATH)")] = None,
+) -> None:
+    """Read the courtesy amount of one or more checks; a broken file is reported and the rest go on."""
+    import json
+
+    from checkocr.config import Settings
+    from checkocr.imageio import ImageDecodeError
+    from checkocr.model_card import ModelError
+    from checkocr.reader import Reader
+
+    if decimal not in ("auto", ".", ","):
+        raise fail(f"--decimal must be auto, '.' or ',', not {decimal!r}")
+    settings = Settings(**({"model_path": model_path} if model_path else {}))
+    try:
+        reader = Reader.from_settings(settings)
+    except ModelError as exc:
+        raise fail(f"cannot load the digit model: {exc}") from exc
+    failures = 0
+    region = "field" if field else "auto"
+    for path in images:
+        try:
+            reading = reader.read_path(path, region=region, decimal=decimal, max_pixels=settings.max_image_pixels)
+        except ImageDecodeError as exc:
+            failures += 1
+            typer.echo(f"checkocr: error: {path}: {exc.detail}", err=True)
+            continue
+        if as_json:
+            typer.echo(json.dumps({"source": str(path), **reading.model_dump(mode="json")}))
+        else:
+            flag = "REVIEW" if reading.needs_review else "ok"
+            amount = reading.amount if reading.amount is not None else f"unreadable ({reading.reason})"
+            typer.echo(f"{path}: {amount}  confidence {reading.confidence:.3f}  {flag}")
+    if failures:
+        raise typer.Exit(1)
+
+
 def main() -> None:  # pragma: no cover - console entry
     sys.exit(app())
