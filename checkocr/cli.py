@@ -236,9 +236,10 @@ def read(
         raise fail(f"cannot load the digit model: {exc}") from exc
     failures = 0
     region = "field" if field else "auto"
+    limit = settings.max_image_pixels
     for path in images:
         try:
-            reading = reader.read_path(path, region=region, decimal=decimal, max_pixels=settings.max_image_pixels)
+            reading = reader.read_path(path, region=region, decimal=decimal, max_pixels=limit)
         except ImageDecodeError as exc:
             failures += 1
             typer.echo(f"checkocr: error: {path}: {exc.detail}", err=True)
