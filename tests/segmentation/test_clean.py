@@ -1,0 +1,50 @@
+"""Cleaning: tints flattened, rules removed, strokes that cross a rule kept."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from segmentation.clean import clean_field, line_kernel
+
+
+def field_with_underline() -> np.ndarray:
+    """A grey field: a tint gradient, a "7" and a "1" whose stems cross a long underline."""
+    height, width = 100, 360
+    gradient = np.linspace(150, 230, width, dtype=np.float32)[None, :].repeat(height, axis=0)
+    grey = gradient.astype(np.uint8)
+    cv2.putText(grey, "71", (40, 80), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 30, 5, cv2.LINE_AA)
+    cv2.line(grey, (5, 72), (width - 5, 72), 40, 3)
+    return grey
+
+
+def test_underline_removed_but_digits_kept() -> None:
+    cleaned = clean_field(field_with_underline())
+    mask = cleaned.mask > 0
+    # Far from the digits the underline is gone.
+    assert not mask[65:80, 200:350].any()
+    # The digits survive as ink, including the pixels where their stems cross the line.
+    assert mask[20:65, 40:140].sum() > 300
+    _count, _labels, stats, _ = cv2.connectedComponentsWithStats(cleaned.mask, connectivity=8)
+    big = [s for s in stats[1:] if s[cv2.CC_STAT_AREA] > 50]
+    assert len(big) == 2  # "7" and "1", not fused by the line and not cut in two
+
+
+def test_flat_tint_is_not_ink() -> None:
+    grey = np.full((60, 200), 180, np.uint8)
+    grey += (np.random.default_rng(0).integers(0, 8, grey.shape)).astype(np.uint8)  # paper grain
+    assert clean_field(grey).mask.sum() == 0
+
+
+def test_ink_map_is_high_on_strokes_only() -> None:
+    cleaned = clean_field(field_with_underline())
+    assert cleaned.ink.dtype == np.float32
+    assert cleaned.ink[cleaned.mask == 0].max() == 0.0
+    assert cleaned.ink[cleaned.mask > 0].mean() > 0.5
+
+
+def test_tilted_line_kernels_have_the_requested_length() -> None:
+    for degrees in (-4.0, 0.0, 4.0):
+        kernel = line_kernel(50, degrees, horizontal=True)
+        assert kernel.shape[1] == 50 and kernel.sum() >= 50
+        assert line_kernel(50, degrees, horizontal=False).shape[0] == 50

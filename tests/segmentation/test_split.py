@@ -1,0 +1,141 @@
+"""Glyph splitting on small drawn fields: separators, terminators, merges, touching pairs, raised cents."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from segmentation.split import Piece, Segment, choose_options, segment_field
+
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def canvas(width: int = 400, height: int = 90) -> np.ndarray:
+    return np.zeros((height, width), dtype=np.uint8)
+
+
+def draw(mask: np.ndarray, text: str, x: int, baseline: int = 70, scale: float = 1.6) -> int:
+    """Draws ``text`` (ink 255) and returns the x after it."""
+    cv2.putText(mask, text, (x, baseline), FONT, scale, 255, 4, cv2.LINE_8)
+    (w, _h), _ = cv2.getTextSize(text, FONT, scale, 4)
+    return x + w
+
+
+def dot(mask: np.ndarray, x: int, baseline: int = 70) -> None:
+    cv2.circle(mask, (x, baseline - 3), 4, 255, -1)
+
+
+def kinds(segments: list[Segment]) -> str:
+    code = {
+        "digit": "d",
+        "separator": "s",
+        "terminator": "t",
+        "currency": "c",
+        "asterisk": "a",
+        "fraction": "f",
+    }
+    return "".join(code[s.kind] for s in segments)
+
+
+def test_digits_and_a_decimal_dot() -> None:
+    mask = canvas()
+    x = draw(mask, "12", 10)
+    dot(mask, x + 10)
+    draw(mask, "50", x + 25)
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "ddsdd"
+    assert segments[2].char == "."
+
+
+def test_trailing_dash_and_equals_are_terminators() -> None:
+    mask = canvas()
+    x = draw(mask, "37", 10)
+    cv2.line(mask, (x + 15, 50), (x + 45, 50), 255, 4)
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "ddt" and segments[-1].char == "-"
+
+    mask = canvas()
+    x = draw(mask, "37", 10)
+    cv2.line(mask, (x + 15, 44), (x + 45, 44), 255, 4)
+    cv2.line(mask, (x + 15, 58), (x + 45, 58), 255, 4)
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "ddt" and segments[-1].char == "="
+
+
+def test_broken_digit_is_merged_into_one_glyph() -> None:
+    mask = canvas()
+    draw(mask, "5", 10)
+    # Break the flag of the 5 off its body with a clean horizontal cut.
+    rows = np.flatnonzero(mask.any(axis=1))
+    top = rows[0]
+    mask[top + 9 : top + 12, :] = 0
+    count, _ = cv2.connectedComponents(mask)
+    assert count - 1 >= 2  # really broken
+    draw(mask, "2", 60)
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "dd"
+
+
+def test_touching_pair_offers_a_split_and_the_prior_prefers_two_digits() -> None:
+    mask = canvas()
+    draw(mask, "7", 10)
+    draw(mask, "00", 70)  # the two zeros touch in this font at this weight
+    cv2.line(mask, (95, 45), (110, 45), 255, 5)  # make sure they touch
+    segments = segment_field(mask, 4.0)
+    wide = [s for s in segments if s.kind == "digit" and len(s.options) > 1]
+    assert len(wide) == 1
+    pair = wide[0]
+    assert any(len(option) == 2 for option in pair.options)
+    # A classifier equally sure of every reading: the width prior decides for two digits.
+    confident = [
+        [np.full((len(option), 10), 0.0) + np.eye(10)[0] * 0.95 for option in s.options]
+        for s in segments
+        if s.kind == "digit"
+    ]
+    chosen = choose_options(segments, confident)
+    digit_segments = [s for s in segments if s.kind == "digit"]
+    picked = digit_segments[1].options[chosen[1]]
+    assert len(picked) == 2
+    assert len(digit_segments[0].options[chosen[0]]) == 1
+
+
+def test_classifier_can_overrule_a_split() -> None:
+    whole = Piece((0, 0, 30, 40), np.full((40, 30), 255, np.uint8))
+    halves = [
+        Piece((0, 0, 15, 40), np.full((40, 15), 255, np.uint8)),
+        Piece((15, 0, 15, 40), np.full((40, 15), 255, np.uint8)),
+    ]
+    segment = Segment("digit", (0, 0, 30, 40), options=[[whole], halves])
+    sure_whole = np.eye(10)[[0]] * 0.99
+    unsure_halves = np.full((2, 10), 0.1)
+    assert choose_options([segment], [[sure_whole, unsure_halves]]) == [0]
+
+
+def test_raised_cents_are_flagged() -> None:
+    mask = canvas(400, 100)
+    x = draw(mask, "123", 10, baseline=85)
+    x = draw(mask, "4", x + 10, baseline=50, scale=0.9)
+    draw(mask, "5", x + 6, baseline=50, scale=0.9)
+    segments = segment_field(mask, 4.0)
+    digits = [s for s in segments if s.kind == "digit"]
+    assert [s.raised for s in digits] == [False, False, False, True, True]
+
+
+def test_empty_mask_has_no_segments() -> None:
+    assert segment_field(canvas(), 2.0) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.uint8, st.tuples(st.integers(1, 40), st.integers(1, 80)), elements=st.sampled_from([0, 255]))
+)
+def test_segment_field_never_raises_on_arbitrary_masks(mask: np.ndarray) -> None:
+    segments = segment_field(mask, 2.0)
+    for segment in segments:
+        x, y, w, h = segment.bbox
+        assert x >= 0 and y >= 0 and x + w <= mask.shape[1] and y + h <= mask.shape[0]
+        if segment.kind == "digit":
+            assert segment.options and all(option for option in segment.options)
