@@ -19,7 +19,11 @@ from checkocr.schemas import Character, Reading
 DIGITS = "0123456789"
 UNLISTED_CEILING = 1e-3  # alternatives list every class with probability >= 0.001
 UNLISTED_FLOOR = 1e-6
-AMOUNT_TEXT = re.compile(r"^\d{1,3}([ ,.'\u00a0]\d{3})*([.,]\d{1,2})?$|^\d+([.,]\d{1,2})?$|^[.,]\d{1,2}$")
+# re.ASCII: only 0-9 are digits (Python's \d also matches Arabic-Indic and other scripts' digits).
+AMOUNT_TEXT = re.compile(
+    r"^\d{1,3}([ ,.'\u00a0]\d{3})*([.,]\d{1,2})?$|^\d+([.,]\d{1,2})?$|^[.,]\d{1,2}$", re.ASCII
+)
+MAX_INTEGER_DIGITS = 15  # 999 trillion: beyond any check, and far below int()'s 4300-digit limit
 
 
 class AmountFormatError(ValueError):
@@ -57,7 +61,11 @@ def parse_amount(text: str) -> KeyedAmount:
         raise AmountFormatError(
             f"expected_amount {text!r} mixes separators; write it like 1234.56 or 1,234.56"
         )
-    integer_digits = re.sub(r"\D", "", integer_part)
+    integer_digits = re.sub(r"[^0-9]", "", integer_part)
+    if len(integer_digits) > MAX_INTEGER_DIGITS:
+        raise AmountFormatError(
+            f"expected_amount has {len(integer_digits)} integer digits; at most {MAX_INTEGER_DIGITS} are accepted"
+        )
     integer_value = int(integer_digits or "0")
     cents_value = int(cents_digits.ljust(2, "0")) if cents_digits else 0
     return KeyedAmount(integer_value * 100 + cents_value, integer_digits, cents_digits)

@@ -21,9 +21,23 @@ MIN_SCALED_STROKE = 1.6
 MAX_SCALED_STROKE = 3.6
 
 
+MAX_WORK_SIDE = 112  # 5.6x the 20-px box: fine enough for stroke matching, and a bounded cost
+
+
 def match_stroke(image: np.ndarray, stroke_width: float) -> np.ndarray:
-    """Dilates thin or erodes heavy strokes so that, at 20 px, they are about MNIST's width."""
+    """Dilates thin or erodes heavy strokes so that, at 20 px, they are about MNIST's width.
+
+    A glyph larger than ``MAX_WORK_SIDE`` is first reduced to it (area averaging): dilating a 700-px
+    blob with the 80-px kernel its thin stroke would need costs ~0.4 s each, and a hostile or
+    unlocated image holds dozens of such blobs; the result is scaled to 20 px anyway.
+    """
     height, width = image.shape
+    if max(height, width) > MAX_WORK_SIDE:
+        factor = MAX_WORK_SIDE / max(height, width)
+        size = (max(1, round(width * factor)), max(1, round(height * factor)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        stroke_width *= factor
+        height, width = image.shape
     scale = BOX / max(height, width, 1)
     scaled = stroke_width * scale
     if scaled < MIN_SCALED_STROKE:
