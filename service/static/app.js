@@ -322,7 +322,7 @@
     els.modelInfo.textContent = `${model.name || "?"} ${model.version || ""}`.trim();
     const timings = reading.timings_ms || {};
     els.timingInfo.textContent =
-      timings.total !== undefined
+      typeof timings.total === "number"
         ? `${timings.total.toFixed(1)} ms (classify ${Number(timings.classify || 0).toFixed(1)} ms)`
         : "n/a";
 
