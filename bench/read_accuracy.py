@@ -1,0 +1,275 @@
+"""How well checkocr reads amounts: ORAND CAR-A fields, IDRBT cheques, synthetic checks, and speed.
+
+``python -m bench.read_accuracy [--data-dir D] [--synth-count N] [--seed S] [--model M]``
+
+- ORAND CAR-A dev (real Uruguayan courtesy-amount fields, region="field"): the exact digit-string
+  rate (labels are digits only, so the reading's digit characters are compared, separators and
+  terminators left out), and the read rate at <= 1% misreads: sweep the accept threshold over the
+  confidence; among accepted readings at most 1% wrong; what share of all fields is accepted.
+- IDRBT dev (whole Indian cheques): field found (IoU >= 0.5 with the labelled ``Amt`` box) and the
+  exact amount (integer rupees equal to the label, no paise).
+- Synthetic checks (``checkocr.synth``, a seed not used in development): field found (IoU >= 0.5 with
+  the true field box) and the exact amount (the amount string, cents included).
+- Speed: whole 200-dpi synthetic checks read from PNG bytes on one thread; p50/p95 by stage.
+
+An unreadable field counts with confidence 0 and as wrong. ``bench_sets`` gives the per-item results
+to ``bench/accuracy_part.py`` (``python -m bench accuracy``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from bench.stats import percentile
+from checkocr.config import DEFAULT_MODEL_PATH, PROJECT_ROOT, Settings
+
+DEV_MODEL = PROJECT_ROOT / "runs" / "dev" / "digits.onnx"
+DEFAULT_SEED = 90210  # never used while developing the reader
+THRESHOLDS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
+STAGES = ("decode", "locate", "segment", "classify", "total")
+
+
+@dataclass
+class SetResult:
+    """Per-item (confidence, right?) of one data set, plus how often the field was found."""
+
+    name: str
+    confidences: list[float] = field(default_factory=list)
+    correct: list[bool] = field(default_factory=list)
+    found: list[bool] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, confidence: float, right: bool, found: bool = True, detail: str = "") -> None:
+        self.confidences.append(confidence)
+        self.correct.append(right)
+        self.found.append(found)
+        if not right and detail:
+            self.failures.append(detail)
+
+    @property
+    def exact(self) -> float:
+        return float(np.mean(self.correct)) if self.correct else float("nan")
+
+    @property
+    def found_rate(self) -> float:
+        return float(np.mean(self.found)) if self.found else float("nan")
+
+
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """IoU of two (x, y, w, h) boxes."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+def digit_string(reading) -> str:
+    return "".join(c.char for c in reading.characters if c.kind == "digit")
+
+
+def read_rate_at_misread(confidences: Sequence[float], correct: Sequence[bool], max_misread: float) -> tuple:
+    """(share of all items accepted, threshold) at the lowest threshold whose accepted items are at most
+    ``max_misread`` wrong. Accepting nothing (rate 0) always qualifies."""
+    conf = np.asarray(confidences, dtype=np.float64)
+    ok = np.asarray(correct, dtype=bool)
+    best = (0.0, float("inf"))
+    for threshold in sorted(set(conf.tolist()), reverse=True):
+        accepted = conf >= threshold
+        if threshold <= 0 or not accepted.any():
+            continue
+        misread = 1.0 - ok[accepted].mean()
+        if misread <= max_misread + 1e-12:
+            best = (float(accepted.mean()), float(threshold))
+    return best
+
+
+def sweep_table(result: SetResult) -> list[str]:
+    conf = np.asarray(result.confidences)
+    ok = np.asarray(result.correct, dtype=bool)
+    lines = [f"  {'threshold':>9} {'accepted':>9} {'wrong among accepted':>21} {'read rate':>10}"]
+    for threshold in THRESHOLDS:
+        accepted = conf >= threshold if threshold > 0 else np.ones_like(ok)
+        n = int(accepted.sum())
+        wrong = 1.0 - ok[accepted].mean() if n else 0.0
+        lines.append(
+            f"  {threshold:>9.2f} {n / len(ok):>9.1%} {wrong:>21.1%} {(ok & accepted).sum() / len(ok):>10.1%}"
+        )
+    return lines
+
+
+def judge_orand(reader, data_dir: Path) -> SetResult | None:
+    folder = data_dir / "orand-car-a-dev"
+    if not (folder / "labels.tsv").is_file():
+        return None
+    result = SetResult("ORAND CAR-A dev (fields)")
+    for line in (folder / "labels.tsv").read_text().splitlines():
+        if not line.strip():
+            continue
+        name, label = line.split("\t")
+        reading = reader.read_path(folder / "images" / name, region="field")
+        got = digit_string(reading)
+        confidence = reading.confidence if reading.amount is not None else 0.0
+        result.add(confidence, got == label, detail=f"{name}: {label} read {got or '-'}")
+    return result
+
+
+def judge_idrbt(reader, data_dir: Path) -> SetResult | None:
+    folder = data_dir / "idrbt-cheques-dev"
+    if not (folder / "labels.tsv").is_file():
+        return None
+    boxes = {}
+    for line in (folder / "fields.tsv").read_text().splitlines()[1:]:
+        parts = line.split("\t")
+        if len(parts) == 6 and parts[1] == "Amt":
+            x1, y1, x2, y2 = (float(v) for v in parts[2:])
+            boxes[parts[0]] = (x1, y1, x2 - x1, y2 - y1)
+    result = SetResult("IDRBT dev (whole cheques)")
+    for line in (folder / "labels.tsv").read_text().splitlines():
+        if not line.strip():
+            continue
+        name, label = line.split("\t")
+        reading = reader.read_path(folder / "images" / name)
+        found = reading.field is not None and iou(reading.field.bbox, boxes[name]) >= 0.5
+        right = reading.amount_cents is not None and reading.amount_cents == int(label) * 100
+        confidence = reading.confidence if reading.amount is not None else 0.0
+        result.add(confidence, right, found, detail=f"{name}: {label} read {reading.amount}")
+    return result
+
+
+def synth_dataset(data_dir: Path, out: Path, count: int, seed: int) -> list[dict]:
+    from checkocr.synth import MnistTestPool, write_dataset
+
+    pool = MnistTestPool.from_data_dir(data_dir)
+    return write_dataset(out, count, seed, pool, "check", "mixed", progress=False)
+
+
+def judge_synth(reader, data_dir: Path, count: int, seed: int) -> SetResult | None:
+    if count <= 0 or not (data_dir / "mnist").is_dir():
+        return None
+    result = SetResult(f"synthetic checks (seed {seed}, {count})")
+    with tempfile.TemporaryDirectory(prefix="checkocr-synth-") as tmp:
+        truths = synth_dataset(data_dir, Path(tmp), count, seed)
+        for truth in truths:
+            reading = reader.read_path(Path(tmp) / truth["image"])
+            found = reading.field is not None and iou(reading.field.bbox, truth["field_bbox"]) >= 0.5
+            confidence = reading.confidence if reading.amount is not None else 0.0
+            detail = f"{truth['image']} {truth['format']} {truth['written']!r}: read {reading.amount}"
+            result.add(confidence, reading.amount == truth["amount"], found, detail)
+    return result
+
+
+def stage_speed(reader, data_dir: Path, count: int, seed: int) -> dict[str, tuple[float, float]]:
+    """p50/p95 ms per stage reading whole 200-dpi checks from PNG bytes, one thread."""
+    from checkocr.synth import MnistTestPool, SynthOptions, generate_check
+
+    cv2.setNumThreads(1)
+    pool = MnistTestPool.from_data_dir(data_dir)
+    rng = np.random.default_rng(seed + 1)
+    blobs = []
+    for _ in range(count):
+        grey, _truth = generate_check(rng, pool, SynthOptions(dpi=200))
+        blobs.append(cv2.imencode(".png", grey)[1].tobytes())
+    for data in blobs[:3]:
+        reader.read_bytes(data)  # warm caches and the ONNX session
+    samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    for data in blobs:
+        timings = reader.read_bytes(data).timings_ms
+        for stage in STAGES:
+            samples[stage].append(timings[stage])
+    return {stage: (percentile(v, 50), percentile(v, 95)) for stage, v in samples.items()}
+
+
+def make_reader(model: Path):
+    from checkocr.classifier import DigitClassifier
+    from checkocr.reader import Reader
+
+    return Reader(DigitClassifier(model, threads=1), accept_threshold=0.9)
+
+
+def report(result: SetResult, show_failures: int) -> None:
+    rate, threshold = read_rate_at_misread(result.confidences, result.correct, 0.01)
+    print(f"\n== {result.name}: {len(result.correct)} items")
+    if (result.found and not all(result.found)) or "synthetic" in result.name or "IDRBT" in result.name:
+        print(f"  field found (IoU >= 0.5): {result.found_rate:.1%}")
+    print(f"  exact: {result.exact:.1%}")
+    print(f"  read rate at <= 1% wrong among accepted: {rate:.1%} (threshold {threshold:.4f})")
+    print("\n".join(sweep_table(result)))
+    for line in result.failures[:show_failures]:
+        print(f"    wrong: {line}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Settings().data_dir)
+    parser.add_argument(
+        "--model", type=Path, default=None, help="default: onnx_models/digits.onnx, else runs/dev"
+    )
+    parser.add_argument("--synth-count", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--speed-count", type=int, default=100, help="whole checks timed (0: skip)")
+    parser.add_argument("--sets", default="orand,idrbt,synth", help="comma-separated subset")
+    parser.add_argument("--show-failures", type=int, default=0)
+    args = parser.parse_args(argv)
+    model = args.model or (DEFAULT_MODEL_PATH if DEFAULT_MODEL_PATH.is_file() else DEV_MODEL)
+    if args.data_dir is None or not args.data_dir.is_dir():
+        print("no data folder: pass --data-dir or set CHECKOCR_DATA_DIR", file=sys.stderr)
+        return 2
+    reader = make_reader(model)
+    print(f"model {model} ({reader.classifier.info.name} {reader.classifier.info.version})")
+    chosen = set(args.sets.split(","))
+    started = time.perf_counter()
+    results = []
+    if "orand" in chosen:
+        results.append(judge_orand(reader, args.data_dir))
+    if "idrbt" in chosen:
+        results.append(judge_idrbt(reader, args.data_dir))
+    if "synth" in chosen:
+        results.append(judge_synth(reader, args.data_dir, args.synth_count, args.seed))
+    for result in results:
+        if result is not None:
+            report(result, args.show_failures)
+    if args.speed_count > 0 and (args.data_dir / "mnist").is_dir():
+        speed = stage_speed(reader, args.data_dir, args.speed_count, args.seed)
+        print(f"\n== speed: {args.speed_count} whole 200-dpi checks from PNG bytes, one thread (ms)")
+        for stage, (p50, p95) in speed.items():
+            print(f"  {stage:>9}: p50 {p50:7.2f}  p95 {p95:7.2f}")
+    print(f"\n(wall time {time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+def bench_sets(ctx) -> list:
+    """Per-item results for ``python -m bench accuracy`` (bench/accuracy_part.py)."""
+    from bench.accuracy_part import ScoredSet
+
+    reader = ctx.reader(threads=1)
+    results = [
+        judge_synth(reader, ctx.data_dir, 100 if ctx.quick else 1000, ctx.seed or DEFAULT_SEED),
+        judge_orand(reader, ctx.data_dir),
+        judge_idrbt(reader, ctx.data_dir),
+    ]
+    return [
+        ScoredSet(
+            r.name,
+            tuple(r.confidences),
+            tuple(r.correct),
+            note=f"field found {r.found_rate:.1%}." if not all(r.found) or "ORAND" not in r.name else "",
+        )
+        for r in results
+        if r is not None
+    ]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
