@@ -10,64 +10,69 @@ MODEL_INFO = {
     "sha256": "ceeb5a0878b73ae1c3cadd52eddb01ba74e59365260838b2a737fae74bfdfb51",
 }
 
+# A real answer: development model, first check of `checkocr synth --count 2 --seed 1`,
+# expected_amount=3,506.00 (characters after the first left out).
 READING: dict[str, Any] = {
-    "amount": "1234.56",
-    "amount_cents": 123456,
-    "confidence": 0.973,
+    "amount": "3506.00",
+    "amount_cents": 350600,
+    "confidence": 0.996583,
     "needs_review": False,
     "characters": [
         {
-            "char": "$",
-            "kind": "currency",
-            "confidence": 0.99,
-            "bbox": [12, 20, 30, 52],
-            "alternatives": [],
-            "raised": False,
-        },
-        {
-            "char": "1",
+            "char": "3",
             "kind": "digit",
-            "confidence": 0.999,
-            "bbox": [48, 22, 18, 50],
-            "alternatives": [{"char": "7", "confidence": 0.001}],
-            "raised": False,
-        },
-        {
-            "char": ",",
-            "kind": "separator",
-            "confidence": 0.95,
-            "bbox": [70, 64, 6, 12],
+            "confidence": 0.999841,
+            "bbox": [1349, 325, 49, 63],
             "alternatives": [],
             "raised": False,
-        },
+        }
     ],
-    "field": {"bbox": [1210, 160, 420, 110], "source": "detected"},
+    "field": {"bbox": [1292, 287, 432, 123], "source": "detected"},
     "model": MODEL_INFO,
-    "timings_ms": {"decode": 4.1, "locate": 9.8, "segment": 6.2, "classify": 1.9, "total": 22.6},
+    "timings_ms": {
+        "decode": 195.105,
+        "locate": 158.011,
+        "segment": 221.305,
+        "classify": 63.456,
+        "total": 638.205,
+    },
     "reason": None,
-    "expected_amount_match": {"matches": True, "probability": 0.962},
+    "expected_amount_match": {"matches": True, "probability": 0.996582},
 }
+
+# A vertical bar (columns 12-15, rows 4-23 at 1.0): the documented "1"; answers of the development model.
+BAR_DIGIT = [[1.0 if 12 <= c <= 15 and 4 <= r <= 23 else 0.0 for c in range(28)] for r in range(28)]
+BAR_PROBABILITIES = [8.8e-05, 0.999692, 7e-06, 1.6e-05, 6.3e-05, 7e-06, 6.7e-05, 1.6e-05, 2.1e-05, 2.3e-05]
+
+DIGITS_REQUEST: dict[str, Any] = {"images": [BAR_DIGIT]}
 
 DIGITS_RESPONSE: dict[str, Any] = {
     "model": MODEL_INFO,
     "results": [
         {
             "index": 0,
-            "digit": "7",
-            "confidence": 0.998,
+            "digit": "1",
+            "confidence": 0.999692,
             "top": [
-                {"char": "7", "confidence": 0.998},
-                {"char": "1", "confidence": 0.0015},
-                {"char": "9", "confidence": 0.0003},
+                {"char": "1", "confidence": 0.999692},
+                {"char": "0", "confidence": 8.8e-05},
+                {"char": "6", "confidence": 6.7e-05},
             ],
-            "probabilities": [0.0, 0.0015, 0.0001, 0.0, 0.0, 0.0, 0.0, 0.998, 0.0001, 0.0003],
+            "probabilities": BAR_PROBABILITIES,
         }
     ],
 }
 
 V2_INFER_REQUEST: dict[str, Any] = {
     "id": "batch-42",
-    "inputs": [{"name": "digits", "shape": [1, 28, 28, 1], "datatype": "FP32", "data": [0.0] * 784}],
+    "inputs": [
+        {
+            "name": "digits",
+            "shape": [1, 784],
+            "datatype": "FP32",
+            "data": [v for row in BAR_DIGIT for v in row],
+        }
+    ],
     "outputs": [{"name": "probabilities"}],
 }
 
@@ -75,14 +80,7 @@ V2_INFER_RESPONSE: dict[str, Any] = {
     "model_name": "digits",
     "model_version": "2026.11.21",
     "id": "batch-42",
-    "outputs": [
-        {
-            "name": "probabilities",
-            "shape": [1, 10],
-            "datatype": "FP32",
-            "data": [0.02, 0.05, 0.21, 0.08, 0.06, 0.19, 0.11, 0.04, 0.17, 0.07],
-        }
-    ],
+    "outputs": [{"name": "probabilities", "shape": [1, 10], "datatype": "FP32", "data": BAR_PROBABILITIES}],
 }
 
 

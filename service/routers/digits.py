@@ -16,7 +16,7 @@ from checkocr.schemas import Alternative, ModelInfo
 from segmentation.normalize import EmptyGlyphError, to_mnist
 from service.auth import ApiKey
 from service.deps import ClassifierDep, PoolDep, SettingsDep
-from service.examples import DIGITS_RESPONSE, json_example
+from service.examples import DIGITS_REQUEST, DIGITS_RESPONSE, json_example
 from service.problems import Problem, problem_doc
 from service.uploads import MULTIPART, media_type_of, receive_images
 
@@ -58,7 +58,7 @@ REQUEST_BODY = {
                     }
                 },
             },
-            "example": {"images": [[[0.0] * 28] * 28]},
+            "example": DIGITS_REQUEST,
         },
         "multipart/form-data": {
             "schema": {
