@@ -415,3 +415,22 @@ def test_api_key_flow_shows_the_401_problem_then_reads_with_the_key(
     expect(page.get_by_label("API key")).to_have_value("")
     assert page.evaluate("() => sessionStorage.getItem('checkocr.apiKey')") is None
     demo.assert_no_script_or_csp_errors()
+
+
+def test_the_browser_enforces_the_csp_on_injected_script_and_foreign_images(
+    demo: DemoPage, services: Services
+) -> None:
+    """What an HTML-injection bug would try: run inline script, load from another host. Both blocked."""
+    page = demo.page
+    page.goto(services.open_url + "/")
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.injected = 1';"
+        " document.body.append(s); const i = document.createElement('img');"
+        " i.src = 'https://cdn.example/pixel.png'; document.body.append(i); }"
+    )
+    expect(page.locator("body")).to_be_visible()
+    page.wait_for_function("() => document.readyState === 'complete'")
+    assert page.evaluate("() => window.injected") is None
+    violations = [m for m in demo.console_errors if "Content Security Policy" in m]
+    assert any("script-src" in m for m in violations), demo.console_errors
+    assert any("img-src" in m for m in violations), demo.console_errors
