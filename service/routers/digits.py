@@ -136,8 +136,16 @@ def results_of(probabilities: np.ndarray, classes: list[str]) -> list[DigitResul
     return results
 
 
-def classify(classifier: DigitClassifier, batch: np.ndarray) -> np.ndarray:
-    return classifier.predict(batch)
+def classify_json(classifier: DigitClassifier, body: bytes) -> np.ndarray:
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Problem(400, f"the body is not valid JSON: {exc}", slug="invalid-request") from None
+    return classifier.predict(tensor_from_json(payload))
+
+
+def classify_glyphs(classifier: DigitClassifier, files: list[bytes], max_pixels: int) -> np.ndarray:
+    return classifier.predict(tensor_from_glyphs(files, max_pixels))
 
 
 @router.post(
@@ -158,21 +166,20 @@ def classify(classifier: DigitClassifier, batch: np.ndarray) -> np.ndarray:
 async def classify_digits(
     request: Request, classifier: ClassifierDep, settings: SettingsDep, pool: PoolDep
 ) -> DigitsResponse:
+    # Parsing, normalising and inference are all CPU work: one trip to the worker pool per request.
     media_type = media_type_of(request.headers.get("content-type"))
     if media_type == "application/json":
-        try:
-            payload = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise Problem(400, f"the body is not valid JSON: {exc}", slug="invalid-request") from None
-        batch = tensor_from_json(payload)
+        body = await request.body()
+        probabilities = await pool.run("classify_digits", classify_json, classifier, body)
     elif media_type == MULTIPART:
         # Starlette's parser itself refuses more than MAX_BATCH file parts (400, "Too many files").
         files = await receive_images(request, MAX_BATCH, settings.max_upload_bytes, "images")
-        batch = await pool.run("normalize_glyphs", tensor_from_glyphs, files, settings.max_image_pixels)
+        probabilities = await pool.run(
+            "classify_digits", classify_glyphs, classifier, files, settings.max_image_pixels
+        )
     else:
         shown = media_type or "untyped"
         raise Problem(415, f"the body cannot be {shown}; send application/json or multipart/form-data")
-    probabilities = await pool.run("classify_digits", classify, classifier, batch)
     return DigitsResponse(
         model=classifier.info, results=results_of(probabilities, classifier.card.output.classes)
     )

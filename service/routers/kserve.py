@@ -96,6 +96,19 @@ def input_tensor(request: InferRequest, classifier: DigitClassifier) -> np.ndarr
     return batch
 
 
+def run_inference(classifier: DigitClassifier, body: bytes) -> tuple[InferRequest, np.ndarray]:
+    """Parses and checks the request, then predicts; runs in the worker pool (all of it is CPU work)."""
+    try:
+        payload = InferRequest.model_validate_json(body)
+    except ValueError as exc:
+        raise V2Error(400, f"invalid inference request: {exc}") from None
+    output_name = classifier.card.output.name
+    requested = [output.name for output in payload.outputs or []]
+    if any(name != output_name for name in requested):
+        raise V2Error(400, f"unknown output {requested}; this model has only '{output_name}'")
+    return payload, classifier.predict(input_tensor(payload, classifier))
+
+
 @health.get("/health/live", summary="V2 liveness", responses={200: json_example({"live": True})})
 async def v2_live() -> dict[str, bool]:
     return {"live": True}
@@ -170,16 +183,8 @@ async def v2_model_metadata(name: str, state: StateDep) -> dict[str, Any]:
 )
 async def v2_infer(name: str, request: Request, state: StateDep, pool: PoolDep) -> dict[str, Any]:
     classifier = served_model(state, name)
-    try:
-        payload = InferRequest.model_validate_json(await request.body())
-    except ValueError as exc:
-        raise V2Error(400, f"invalid inference request: {exc}") from None
+    payload, probabilities = await pool.run("v2_infer", run_inference, classifier, await request.body())
     output_name = classifier.card.output.name
-    requested = [output.name for output in payload.outputs or []]
-    if any(name_ != output_name for name_ in requested):
-        raise V2Error(400, f"unknown output {requested}; this model has only '{output_name}'")
-    batch = input_tensor(payload, classifier)
-    probabilities = await pool.run("v2_infer", classifier.predict, batch)
     response: dict[str, Any] = {
         "model_name": classifier.card.name,
         "model_version": classifier.card.version,
