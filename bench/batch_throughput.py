@@ -6,6 +6,8 @@ each configuration, and reports:
 - wall time and end-to-end checks/s (start-up, model loading and pool/actor start included);
 - fixed start-up cost, measured by the same command on a tiny input (one file per worker);
 - steady-state checks/s = (N - n_tiny) / (wall - wall_tiny), what a long run converges to;
+- CPU milliseconds per check (all processes of the run, start-up subtracted): the figure for sizing,
+  since it hardly depends on what else the machine is doing;
 - the Ray engine's overhead against the local engine at the same worker count;
 - load average before and after, because a shared machine's other work shows up in every figure.
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -46,22 +49,36 @@ def write_list(images: list[Path], path: Path) -> Path:
     return path
 
 
-def run_batch(list_file: Path, out: Path, engine: str, workers: int, model: str | None) -> float:
-    """Wall seconds of one ``checkocr batch`` run; fails loudly if it did not write every line."""
+def children_cpu_s() -> float:
+    """User+system CPU seconds of every finished descendant (the batch command, its pool workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_batch(
+    list_file: Path, out: Path, engine: str, workers: int, model: str | None
+) -> tuple[float, float]:
+    """Wall and CPU seconds of one ``checkocr batch`` run; fails loudly if a line is missing.
+
+    CPU seconds are what sizing needs on a shared machine: wall time shrinks or grows with whatever
+    else runs, CPU time per check does much less.
+    """
     command = [*CHECKOCR, "batch", str(list_file), "--out", str(out), "--overwrite", "--no-progress"]
     command += ["--engine", engine, "--workers", str(workers)]
     if model:
         command += ["--model-path", model]
+    cpu_before = children_cpu_s()
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     wall = time.perf_counter() - start
+    cpu = children_cpu_s() - cpu_before
     if done.returncode != 0:
         raise SystemExit(f"batch failed ({done.returncode}): {done.stderr[-2000:]}")
     expected = sum(1 for line in list_file.read_text().splitlines() if line.strip())
     written = sum(1 for _ in out.open())
     if written != expected:
         raise SystemExit(f"{out} has {written} lines for {expected} sources")
-    return wall
+    return wall, cpu
 
 
 def comparable(path: Path) -> list[dict]:
@@ -69,6 +86,10 @@ def comparable(path: Path) -> list[dict]:
     for record in records:
         record.pop("timings_ms", None)
     return sorted(records, key=lambda record: record["source"])
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a and b else None
 
 
 def main() -> None:
@@ -97,13 +118,11 @@ def main() -> None:
     for engine, workers in configs:
         tiny_list = write_list(images[:workers], work / f"tiny-{workers}.txt")
         out = work / f"{engine}-{workers}.jsonl"
-        tiny = statistics.median(
-            run_batch(tiny_list, work / "tiny.jsonl", engine, workers, args.model_path)
-            for _ in range(args.repeats)
-        )
-        wall = statistics.median(
-            run_batch(full_list, out, engine, workers, args.model_path) for _ in range(args.repeats)
-        )
+        tiny_runs = [run_batch(tiny_list, work / "tiny.jsonl", engine, workers, args.model_path)]
+        full_runs = [run_batch(full_list, out, engine, workers, args.model_path) for _ in range(args.repeats)]
+        tiny, tiny_cpu = tiny_runs[0]
+        wall = statistics.median(run[0] for run in full_runs)
+        cpu = statistics.median(run[1] for run in full_runs)
         row = {
             "engine": engine,
             "workers": workers,
@@ -111,7 +130,9 @@ def main() -> None:
             "wall_s": round(wall, 2),
             "checks_per_s": round(len(images) / wall, 2),
             "startup_s": round(tiny, 2),
-            "steady_checks_per_s": round((len(images) - workers) / max(wall - tiny, 1e-9), 2),
+            "steady_checks_per_s": round((len(images) - workers) / (wall - tiny), 2) if wall > tiny else None,
+            "cpu_ms_per_check": round((cpu - tiny_cpu) / (len(images) - workers) * 1000, 1),
+            "checks_per_cpu_s": round((len(images) - workers) / max(cpu - tiny_cpu, 1e-9), 2),
             "load_avg_1m_after": round(os.getloadavg()[0], 2),
         }
         results.append(row)
@@ -124,18 +145,15 @@ def main() -> None:
     by_config = {(r["engine"], r["workers"]): r for r in results}
     if len(worker_counts) > 1:
         one, most = by_config[("local", min(worker_counts))], by_config[("local", max(worker_counts))]
-        summary["scaling_steady"] = round(most["steady_checks_per_s"] / one["steady_checks_per_s"], 2)
+        summary["scaling_wall"] = ratio(one["wall_s"], most["wall_s"])
     if args.ray:
         w = max(worker_counts)
         local, ray = by_config[("local", w)], by_config[("ray", w)]
-        summary["ray_wall_over_local"] = round(ray["wall_s"] / local["wall_s"], 2)
+        summary["ray_wall_over_local"] = ratio(ray["wall_s"], local["wall_s"])
         summary["ray_startup_extra_s"] = round(ray["startup_s"] - local["startup_s"], 2)
-        summary["ray_steady_time_over_local"] = round(
-            local["steady_checks_per_s"] / ray["steady_checks_per_s"], 2
-        )
-        summary["ray_same_output"] = comparable(work / f"ray-{w}.jsonl") == comparable(
-            work / f"local-{w}.jsonl"
-        )
+        summary["ray_cpu_per_check_over_local"] = ratio(ray["cpu_ms_per_check"], local["cpu_ms_per_check"])
+        same = comparable(work / f"ray-{w}.jsonl") == comparable(work / f"local-{w}.jsonl")
+        summary["ray_same_output"] = same
     print(json.dumps(summary, indent=2))
     if args.json_out:
         args.json_out.write_text(json.dumps(summary, indent=2) + "\n")

@@ -3,12 +3,14 @@
 Exit codes: 0 when the run completed, even if some files became error lines (they are counted in the
 summary and are in the output for the operator); 2 for usage problems found before any work (INPUT
 missing, bad option, output exists without --resume/--overwrite, model missing or not matching its
-card); 1 when the run could not finish (workers keep dying, disk full, Ray failure); 130 on Ctrl-C.
+card); 1 when the run could not finish (workers keep dying, disk full, Ray failure); 130 on Ctrl-C
+and 143 on SIGTERM (workers are stopped at once; what was written stays, ``--resume`` finishes).
 Every failure is one ``checkocr: error: ...`` line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -23,6 +25,14 @@ from checkocr.model_card import ModelError
 REGIONS = ("auto", "field")
 ENGINES = ("local", "ray")
 FORMATS = ("jsonl", "csv")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (systemd, Kubernetes, a scheduler) ends the run like Ctrl-C: workers stopped, exit 143."""
+
+
+def raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def error(message: str, code: int) -> int:
@@ -80,18 +90,22 @@ def run_batch_command(
         chunk_size=chunk_size,
         progress=progress,
     )
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         result = run_batch(options)
     except (InputError, OutputError) as exc:
         return error(str(exc), 2)
     except ModelError as exc:
         return error(f"model: {exc}", 2)
-    except KeyboardInterrupt:
-        return error(f"interrupted; lines written so far are in {out}; rerun with --resume to finish", 130)
+    except KeyboardInterrupt as exc:
+        code = 143 if isinstance(exc, Terminated) else 130
+        return error(f"interrupted; lines written so far are in {out}; rerun with --resume to finish", code)
     except OSError as exc:
         return error(f"writing {out} failed: {exc.strerror or exc}; rerun with --resume when fixed", 1)
     except Exception as exc:  # engine failures (workers dying, Ray errors) end the run, not the shell
         return error(f"batch stopped: {type(exc).__name__}: {exc}; rerun with --resume to finish", 1)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if result.repaired_bytes:
         print(f"repaired {out}: removed a torn last line ({result.repaired_bytes} bytes)", file=sys.stderr)
     print(result.tally.render(result.out, engine, result.workers), file=sys.stderr)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -45,6 +46,7 @@ class WorkerFailure(RuntimeError):
 def init_worker(settings: Settings, parent_pid: int) -> None:
     """Pool initializer: load the model once per process and start the orphan watchdog."""
     global _reader
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle, once
     watch_parent(parent_pid)
     _reader = load_reader(settings)
 
@@ -90,6 +92,7 @@ def iter_local(
     context = multiprocessing.get_context("spawn")
     window: deque[tuple[list[Item], Future[list[Record]]]] = deque()
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=initializer, initargs=init_args)
+    completed = False
     try:
         while True:
             while len(window) < workers * WINDOW_PER_WORKER:
@@ -98,6 +101,7 @@ def iter_local(
                     break
                 window.append((chunk, pool.submit(task, chunk, region, max_pixels)))
             if not window:
+                completed = True
                 return
             chunk, future = window[0]
             try:
@@ -114,7 +118,24 @@ def iter_local(
             window.popleft()
             yield records
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if completed:
+            pool.shutdown(wait=True)
+        else:
+            stop_now(pool)
+
+
+def stop_now(pool: ProcessPoolExecutor) -> None:
+    """Ends the pool without waiting for queued chunks (Ctrl-C, a write error, the consumer gone).
+
+    ``shutdown`` alone would let the workers finish every chunk already in the call queue, whose
+    results nobody will write; ``--resume`` reads those files again anyway.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() drops this dict
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def isolate(

@@ -37,6 +37,18 @@ def lines_of(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def group_ends(pgid: int, within_s: float) -> bool:
+    """True once no process of the run's process group is left (workers poll their parent each second)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     root = tmp_path_factory.mktemp("checks")
@@ -126,9 +138,7 @@ def test_kill_9_mid_run_then_resume_loses_and_duplicates_nothing(model_path: Pat
         process.wait(timeout=10)
         written = out.read_bytes().count(b"\n")
         assert written < len(keys), "the run finished before the kill; nothing was tested"
-        time.sleep(2.5)  # the workers' parent watchdog polls every second
-        with pytest.raises(ProcessLookupError):
-            os.killpg(process.pid, 0)  # no orphaned worker left in the run's process group
+        assert group_ends(process.pid, within_s=10), "orphaned workers outlived the killed driver"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -139,6 +149,37 @@ def test_kill_9_mid_run_then_resume_loses_and_duplicates_nothing(model_path: Pat
     assert f"{written} already in the output" in resumed.stderr or "removed a torn" in resumed.stderr
     sources = [record["source"] for record in lines_of(out)]
     assert sorted(sources) == keys  # each source exactly once
+
+
+def test_sigterm_stops_the_run_at_once_with_exit_143_and_resume_finishes_it(
+    model_path: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "checks"
+    keys = make_folder(root, 30, broken=False)
+    out = tmp_path / "r.csv"
+    command = [sys.executable, "-m", "checkocr", "batch", str(root), "--out", str(out), "--region", "field"]
+    command += ["--model-path", str(model_path), "--workers", "2", "--chunk-size", "1"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (out.exists() and out.read_bytes().count(b"\n") >= 3):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 143
+        assert "rerun with --resume" in process.stderr.read().decode()
+        assert group_ends(process.pid, within_s=10), "workers were left running after SIGTERM"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.stderr.close()
+
+    resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    rows = list(csv.reader(io.StringIO(out.read_text())))
+    assert sorted(row[0] for row in rows[1:]) == keys
 
 
 def test_a_file_that_kills_its_worker_becomes_an_error_line_and_the_run_goes_on() -> None:
