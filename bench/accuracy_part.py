@@ -1,0 +1,120 @@
+"""Part 4: accuracy as banks measure it, through the reader helper's bench/read_accuracy.py.
+
+That module reads each set (synthetic checks, ORAND CAR-A dev fields, IDRBT dev cheques) and judges
+each reading; this part turns the per-item (confidence, right or wrong) pairs into what a bank asks:
+the exact-amount rate, and the read rate at a fixed error rate as the accept threshold moves
+(bench.stats.read_error_curve), with a plot of the whole curve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.harness import Context, PartReport, Table, pct
+from bench.stats import CurvePoint, read_error_curve, read_rate_at_error
+
+ERROR_BUDGETS = (0.005, 0.01, 0.02)
+PLOT_NAME = "benchmarks-read-rate.png"
+
+
+@dataclass(frozen=True)
+class ScoredSet:
+    """One data set after reading: per item, the reading's confidence and whether it was right."""
+
+    name: str
+    confidences: tuple[float, ...]
+    correct: tuple[bool, ...]
+    note: str = ""
+
+    @property
+    def exact_rate(self) -> float:
+        return sum(self.correct) / len(self.correct) if self.correct else float("nan")
+
+    def curve(self) -> list[CurvePoint]:
+        return read_error_curve(self.confidences, self.correct)
+
+
+def threshold_text(point: CurvePoint) -> str:
+    if point.accepted == 0:
+        return "accept none"
+    return f"{point.threshold:.3f}"
+
+
+def curve_table(sets: Sequence[ScoredSet]) -> Table:
+    rows = []
+    for scored in sets:
+        curve = scored.curve()
+        row = [scored.name, str(len(scored.correct)), pct(scored.exact_rate, 1)]
+        for budget in ERROR_BUDGETS:
+            point = read_rate_at_error(curve, budget)
+            row.append(f"{pct(point.read_rate, 1)} (t {threshold_text(point)})")
+        rows.append(row)
+    return Table(
+        "Exact amount and read rate at a fixed error rate",
+        ["set", "items", "exact", *[f"read @ {100 * b:g}% error" for b in ERROR_BUDGETS]],
+        rows,
+        note="Read rate: items accepted (confidence >= threshold t) and right, over all items. Error rate: "
+        "items accepted but wrong, over all items. Unreadable items count as rejected. 'accept none' "
+        "means no threshold keeps the error rate within that budget on this set.",
+    )
+
+
+def plot_curves(sets: Sequence[ScoredSet], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for scored in sets:
+        curve = scored.curve()
+        ax.step(
+            [100 * p.error_rate for p in curve],
+            [100 * p.read_rate for p in curve],
+            where="post",
+            label=f"{scored.name} (n={len(scored.correct)})",
+        )
+    for budget in ERROR_BUDGETS:
+        ax.axvline(100 * budget, color="grey", linewidth=0.6, linestyle=":")
+    ax.set_xlabel("error rate: accepted but wrong, % of all items")
+    ax.set_ylabel("read rate: accepted and right, % of all items")
+    ax.set_title("checkocr read rate vs error rate as the accept threshold moves")
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def scored_sets(ctx: Context) -> list[ScoredSet]:
+    """Per-item results from bench/read_accuracy.py (the reader helper's module)."""
+    from bench import read_accuracy
+
+    return read_accuracy.bench_sets(ctx) if hasattr(read_accuracy, "bench_sets") else []
+
+
+def run(ctx: Context) -> PartReport:
+    report = PartReport("accuracy", "Accuracy as banks measure it")
+    if ctx.data_dir is None:
+        report.skipped = "no data folder (CHECKOCR_DATA_DIR): every accuracy set lives there"
+        return report
+    sets = scored_sets(ctx)
+    if not sets:
+        report.skipped = "bench/read_accuracy.py provides no per-item results yet"
+        return report
+    report.tables.append(curve_table(sets))
+    plot_curves(sets, ctx.docs_dir / PLOT_NAME)
+    report.images.append(PLOT_NAME)
+    for scored in sets:
+        one = read_rate_at_error(scored.curve(), 0.01)
+        report.findings.append(
+            f"{scored.name}: {pct(scored.exact_rate, 1)} exact; at 1% error the bank can post "
+            f"{pct(one.read_rate, 1)} without a person (threshold {threshold_text(one)})."
+            + (f" {scored.note}" if scored.note else "")
+        )
+    return report
