@@ -64,7 +64,8 @@ def parse_amount(text: str) -> KeyedAmount:
     integer_digits = re.sub(r"[^0-9]", "", integer_part)
     if len(integer_digits) > MAX_INTEGER_DIGITS:
         raise AmountFormatError(
-            f"expected_amount has {len(integer_digits)} integer digits; at most {MAX_INTEGER_DIGITS} are accepted"
+            f"expected_amount has {len(integer_digits)} integer digits; "
+            f"at most {MAX_INTEGER_DIGITS} are accepted"
         )
     integer_value = int(integer_digits or "0")
     cents_value = int(cents_digits.ljust(2, "0")) if cents_digits else 0

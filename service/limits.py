@@ -62,11 +62,19 @@ class InferencePool:
             headers={"Retry-After": RETRY_AFTER_S},
         )
 
+    def check_capacity(self) -> None:
+        """Refuses (503) when every slot and queue place is taken.
+
+        Called before a request body is read, too: a refusal then costs neither the upload's time nor
+        its memory, so a burst of large uploads cannot pile up buffered bodies behind a full pool.
+        """
+        if self._free.locked() and self.waiting >= self.max_queue:
+            raise self.saturated()
+
     async def run(self, operation: str, fn: Callable[..., T], *args: object) -> T:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout_s
-        if self._free.locked() and self.waiting >= self.max_queue:
-            raise self.saturated()
+        self.check_capacity()
         self.waiting += 1
         self.metrics.queue_waiting.inc()
         try:

@@ -120,6 +120,11 @@ async def read_check(
         str | None, Query(description="The amount the depositor keyed in, e.g. 1234.56 or 1,234.56")
     ] = None,
 ) -> CheckReading:
+    try:
+        pool.check_capacity()  # before the upload is read: a refusal must be cheap
+    except Problem:
+        request.state.outcome = "rejected"
+        raise
     upload = await receive_image(request, settings.max_upload_bytes)
     region = form_option(REGION, upload.fields, "region", region)
     decimal = form_option(DECIMAL, upload.fields, "decimal", decimal)

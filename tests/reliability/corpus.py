@@ -156,8 +156,8 @@ def synthetic_check(seed: int = 5) -> tuple[np.ndarray, dict]:
     return generate_check(np.random.default_rng(seed), drawn_pool(), SynthOptions(dpi=200))
 
 
-def upside_down_check() -> bytes:
-    grey, _ = synthetic_check()
+def upside_down_check(seed: int = 5) -> bytes:
+    grey, _ = synthetic_check(seed)
     return png(np.ascontiguousarray(grey[::-1, ::-1]))
 
 

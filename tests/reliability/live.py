@@ -150,3 +150,19 @@ def shut_down(server: LiveServer) -> None:
     if server.alive():
         with contextlib.suppress(AssertionError):
             server.stop(timeout=20)
+
+
+def metric(server: LiveServer, name: str) -> float:
+    """One unlabelled sample from /metrics (0 when absent)."""
+    _, body, _ = server.get("/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def wait_for_metric(server: LiveServer, name: str, at_least: float, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while metric(server, name) < at_least:
+        assert time.monotonic() < deadline, f"{name} never reached {at_least}"
+        time.sleep(0.02)
