@@ -110,6 +110,13 @@ def run(ctx: Context) -> PartReport:
     report.tables.append(curve_table(sets))
     plot_curves(sets, ctx.docs_dir / PLOT_NAME)
     report.images.append(PLOT_NAME)
+    report.findings.append(
+        "**Headline:** read rate at 1% error: "
+        + ", ".join(f"{s.name} {pct(read_rate_at_error(s.curve(), 0.01).read_rate, 1)}" for s in sets)
+        + "; exact: "
+        + ", ".join(f"{s.name} {pct(s.exact_rate, 1)}" for s in sets)
+        + "."
+    )
     for scored in sets:
         one = read_rate_at_error(scored.curve(), 0.01)
         report.findings.append(

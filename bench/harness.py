@@ -223,7 +223,7 @@ def markdown_section(report: PartReport) -> str:
     return "\n".join(lines)
 
 
-def doc_header(ctx: Context, argv: list[str], load: list[str]) -> str:
+def doc_header(ctx: Context, argv: list[str], load: list[str], load_average: float) -> str:
     machine = machine_description()
     versions = library_versions()
     lines = [
@@ -238,7 +238,8 @@ def doc_header(ctx: Context, argv: list[str], load: list[str]) -> str:
         f"- Mode: {'quick (--quick: small samples, wider error bars)' if ctx.quick else 'full'}",
         f"- Last command: `{shlex.join(['python', '-m', 'bench', *argv])}`",
         "- Competing CPU load at the start of the last run: "
-        + ("none seen" if not load else f"{len(load)} training process(es): figures are noisy"),
+        + ("no training process" if not load else f"{len(load)} training process(es): figures are noisy")
+        + f"; 1-minute load average {load_average:.2f} on {usable_cpus()} cores",
         "",
         "| Machine | |",
         "|---|---|",
@@ -279,7 +280,8 @@ def model_summary(model_path: Path) -> str:
 
 
 def merge_doc(existing: str, header: str, sections: dict[str, str]) -> str:
-    """New header, new sections for the parts that ran, the old text for those that did not."""
+    """New header, new sections for the parts that ran, the old text for those that did not, and a
+    summary of every section's headline on top (so it never disagrees with the sections below)."""
     kept: dict[str, str] = {}
     for key in PARTS:
         pattern = re.escape(SECTION_START.format(key=key)) + r".*?" + re.escape(SECTION_END.format(key=key))
@@ -288,7 +290,16 @@ def merge_doc(existing: str, header: str, sections: dict[str, str]) -> str:
             kept[key] = sections[key]
         elif match:
             kept[key] = match.group(0)
-    return header + "\n" + "\n\n".join(kept[k] for k in PARTS if k in kept) + "\n"
+    ordered = [kept[k] for k in PARTS if k in kept]
+    headlines = [
+        f"- {PARTS[k][1]}: " + line.removeprefix("**Headline:** ").removeprefix("**Headline")
+        for k in PARTS
+        if k in kept
+        for line in kept[k].splitlines()
+        if line.startswith("**Headline")
+    ]
+    summary = ["## Summary", "", *headlines, ""] if headlines else []
+    return header + "\n" + "\n".join(summary) + "\n" + "\n\n".join(ordered) + "\n"
 
 
 # ---------------------------------------------------------------- running
@@ -355,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     keys = args.parts or list(PARTS)
     load = competing_load()
+    load_average = os.getloadavg()[0]
     if load:
         console.print(
             f"[yellow]warning:[/] {len(load)} training process(es) share the CPU: timings will be noisy"
@@ -377,6 +389,6 @@ def main(argv: list[str] | None = None) -> int:
             docs_dir.mkdir(parents=True, exist_ok=True)
             existing = args.doc.read_text() if args.doc.is_file() else ""
             sections = {k: markdown_section(r) for k, r in reports.items()}
-            args.doc.write_text(merge_doc(existing, doc_header(ctx, argv, load), sections))
+            args.doc.write_text(merge_doc(existing, doc_header(ctx, argv, load, load_average), sections))
             console.print(f"wrote {display_path(args.doc)}")
     return 1 if any(r.skipped and r.skipped.startswith("the part failed") for r in reports.values()) else 0

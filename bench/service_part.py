@@ -81,7 +81,9 @@ def run(ctx: Context) -> PartReport:
     errors = sum(r["errors"] for r in results)
     best = max(results, key=lambda r: r["rps"])
     report.findings.append(
-        f"Peak throughput {fmt(best['rps'])} req/s at concurrency {best['concurrency']}; "
+        f"**Headline:** {fmt(best['rps'])} req/s at best (concurrency {best['concurrency']}), p50/p99 "
+        + ", ".join(f"{fmt(r['p50_ms'])}/{fmt(r['p99_ms'])} ms at {r['concurrency']}" for r in results)
+        + "; "
         + ("no errors at any level." if errors == 0 else f"**{errors} failed requests** (see statuses).")
     )
     return report

@@ -94,7 +94,7 @@ def run(ctx: Context) -> PartReport:
     )
     slowest = max(FORMATS, key=lambda f: percentile(totals[f], 50))
     report.findings.append(
-        "Median whole-check time: "
+        "**Headline:** median whole-check time on one thread: "
         + ", ".join(f"{FORMAT_LABELS[f]} {fmt(percentile(totals[f], 50))} ms" for f in FORMATS)
         + f"; {FORMAT_LABELS[slowest]} is the slowest. At one thread that is about "
         f"{fmt(1000 / percentile(totals['png'], 50))} PNG checks/s per core before HTTP overhead."

@@ -9,6 +9,15 @@ import pytest
 from bench.harness import PartReport, Table, fmt, markdown_section, markdown_table, merge_doc, parse_args
 
 
+def test_summary_collects_every_sections_headline():
+    doc = merge_doc("", "# h\n", {"stages": section("stages", "**Headline:** 40 ms a check"),
+                                   "peers": section("peers", "no headline here")})  # fmt: skip
+    summary = doc.split("## Summary", 1)[1].split("<!--", 1)[0]
+    assert "- Title stages" not in summary  # the summary names the part by its PARTS title
+    assert "Whole-check latency by stage: 40 ms a check" in summary
+    assert "no headline here" not in summary
+
+
 def section(key: str, text: str) -> str:
     report = PartReport(key, f"Title {key}", findings=[text], measured_at="then", command="python -m bench")
     return markdown_section(report)
