@@ -27,8 +27,10 @@ from segmentation.split import Segment, choose_options, segment_field
 
 Region = Literal["auto", "field"]
 DEFAULT_MAX_PIXELS = Settings.model_fields["max_image_pixels"].default
-SEPARATOR_CONFIDENCE = 0.9
-MIN_TILT = 0.3  # degrees; below this a rotation costs more than it helps  # geometry-only kinds: how often the shape rule is right on dev data
+SEPARATOR_CONFIDENCE = 0.9  # geometry-only kinds: how often the shape rule is right on dev data
+BOX_SIDE = 0.6  # a detected box is cut with margins: its sides span ~80% of the crop
+FIELD_SIDE = 0.8  # a given field may start with a tall "1" at its edge
+MIN_TILT = 0.3  # degrees; below this a rotation costs more than it helps
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ class Reader:
 
         t = time.perf_counter()
         field = cut_field(grey, location.reading_box, location.tilt)
-        cleaned = clean_field(field.image)
+        cleaned = clean_field(field.image, side_fraction=BOX_SIDE if location.boxed else FIELD_SIDE)
         segments = segment_field(cleaned.mask, cleaned.stroke_width, leading_sign=location.boxed)
         timings["segment"] = elapsed_ms(t)
 

@@ -153,15 +153,20 @@ def drop_specks(mask: np.ndarray, min_area: int) -> np.ndarray:
     return np.where(keep[labels], 255, 0).astype(np.uint8)
 
 
-def clean_field(grey: np.ndarray, line_length: int | None = None) -> CleanField:
-    """The whole cleaning chain on one field image (uint8 grey, 0 ink)."""
+def clean_field(grey: np.ndarray, line_length: int | None = None, side_fraction: float = 0.9) -> CleanField:
+    """The whole cleaning chain on one field image (uint8 grey, 0 ink).
+
+    ``side_fraction``: how much of the image height a vertical stroke near the left or right edge must
+    span to count as a box side. A tight field crop starts with a tall "1", so it must be high there;
+    a field cut with margins around a detected box can use a lower value.
+    """
     contrast = flatten_background(grey)
     threshold = ink_threshold(contrast)
     mask = np.where(contrast >= threshold, 255, 0).astype(np.uint8)
     stroke = estimate_stroke_width(mask)
     height, width = grey.shape
     h_length = line_length or max(15, round(min(1.3 * height, 0.6 * width)))
-    mask = remove_lines(mask, h_length, max(8, round(0.6 * height)), stroke)
+    mask = remove_lines(mask, h_length, max(8, round(side_fraction * height)), stroke)
     # Short underlines (under the cents only) survive the first pass; measured against the digits'
     # own height they are still long.
     ref_h = reference_height(mask)

@@ -170,16 +170,21 @@ def box_candidates(horizontal: np.ndarray, vertical: np.ndarray) -> list[Candida
 
 
 def line_candidates(horizontal: np.ndarray) -> list[Candidate]:
-    """Guide lines in the right half; the field is the band above each, as tall as a line of writing."""
+    """Guide lines in the right half; the field is the band above each, as tall as a line of writing
+    but never reaching past the next rule above (a date line with its date written on it)."""
     height, width = horizontal.shape
     count, _, stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
+    rules = [tuple(int(v) for v in stats[i, :4]) for i in range(1, count)]
     found = []
-    band = max(12, height // 8)
-    for i in range(1, count):
-        x, y, w, h = (int(v) for v in stats[i, :4])
+    band = max(12, height // 5)
+    for x, y, w, h in rules:
         if h > 8 or not 0.1 * width <= w <= 0.55 * width or x + w < 0.5 * width:
             continue
         top = max(0, y - band)
+        for ox, oy, ow, oh in rules:
+            overlaps = min(x + w, ox + ow) - max(x, ox) > 0.3 * w
+            if overlaps and top <= oy + oh < y - 4:
+                top = oy + oh + 1
         found.append(Candidate(x, top, w, y + h - top, "line", bottom_rule=h))
     return found
 
@@ -277,7 +282,7 @@ def reading_area(c: Candidate, height: int) -> Candidate:
     """The candidate grown downwards and upwards a little: handwriting pokes through box rules and
     hangs below guide lines; cleaning removes the rules themselves."""
     below = round(0.2 * c.h)
-    above = round(0.08 * c.h)
+    above = round(0.08 * c.h) if c.kind == "box" else 0
     top = max(0, c.y - above)
     bottom = min(height, c.y + c.h + below)
     return dataclasses.replace(c, y=top, h=bottom - top)

@@ -26,7 +26,8 @@ WIDE_ASPECT = 0.95  # a digit candidate wider than this times its height may be 
 RAISED_MAX_HEIGHT = 0.8
 MAX_SPLIT_OPTIONS = 3
 DOLLAR_GAP = 0.35
-COUNT_SIGMA = 0.3  # spread, in digits, of how many digits a blob's width suggests
+MERGE_GAP = 0.35  # largest vertical gap, in digit heights, between pieces merged into one glyph
+COUNT_SIGMA = 0.55  # spread, in digits, of how many digits a blob's width suggests
 CURRENCY = "¤"  # a printed currency sign whose exact symbol is not read
 
 
@@ -130,7 +131,9 @@ def merge_overlapping(blobs: list[Blob], ref_h: float, baseline: float) -> list[
             overlap = x_overlap(blob, other)
             narrower = max(1, min(blob.w, other.w))
             both_tall = min(blob.h, other.h) > 0.6 * ref_h
-            if overlap >= 0.5 * narrower and not both_tall and not is_dot(other, ref_h, baseline):
+            v_gap = max(blob.y, other.y) - min(blob.bottom, other.bottom)
+            near = v_gap <= MERGE_GAP * ref_h  # pieces of one glyph are close; text above is not
+            if overlap >= 0.5 * narrower and near and not both_tall and not is_dot(other, ref_h, baseline):
                 merged[i] = union(other, blob)
                 joined = True
                 break
@@ -165,7 +168,7 @@ def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
         return False
     slope = moments["mu11"] / moments["mu02"]  # dx/dy; "/" runs left as y grows: negative
     length, thickness, _tilt = stroke_shape(image)
-    return slope <= -0.3 and thickness <= 0.35 * length and width > 0.25 * height
+    return slope <= -0.3 and thickness <= 0.3 * length
 
 
 def is_dollar(image: np.ndarray, ref_h: float) -> bool:
@@ -291,22 +294,28 @@ def classify_shape(
     return ("digit", None)
 
 
-def mark_raised(segments: list[Segment], ref_h: float, baseline: float) -> None:
-    """Flags the trailing digits written small and above the line (cents written raised)."""
+def mark_raised(segments: list[Segment]) -> None:
+    """Flags the trailing digits written small and above the line (cents written raised, "25^00").
+
+    Measured against the main digits (all but the last two), not the field's reference height: with
+    few digits the small cents pull the median down and would not look small against it.
+    """
     digits = [s for s in segments if s.kind == "digit"]
-    if len(digits) < 3:
+    if len(digits) < 2:
         return
-    midline = baseline - 0.5 * ref_h
-    trailing = []
-    for segment in reversed(digits):
-        _x, y, _w, h = segment.bbox
-        if h <= RAISED_MAX_HEIGHT * ref_h and y + h <= midline + 0.25 * ref_h:
-            trailing.append(segment)
-        else:
-            break
-    if 1 <= len(trailing) <= 2:
-        for segment in trailing:
-            segment.raised = True
+    for count in (2, 1):
+        main, tail = digits[:-count], digits[-count:]
+        if not main:
+            continue
+        main_h = float(np.median([s.bbox[3] for s in main]))
+        base = float(np.median([s.bbox[1] + s.bbox[3] for s in main]))
+        if all(
+            s.bbox[3] <= RAISED_MAX_HEIGHT * main_h and s.bbox[1] + s.bbox[3] <= base - 0.3 * main_h
+            for s in tail
+        ):
+            for segment in tail:
+                segment.raised = True
+            return
 
 
 def segment_field(mask: np.ndarray, stroke_width: float = 2.0, leading_sign: bool = False) -> list[Segment]:
@@ -335,7 +344,7 @@ def segment_field(mask: np.ndarray, stroke_width: float = 2.0, leading_sign: boo
         segments.append(segment)
     mark_leading(segments, images, ref_h, baseline, leading_sign, mask.shape[1])
     mark_fraction(segments, ref_h)
-    mark_raised(segments, ref_h, baseline)
+    mark_raised(segments)
     return segments
 
 
@@ -372,7 +381,7 @@ def mark_fraction(segments: list[Segment], ref_h: float) -> None:
     for i, segment in enumerate(segments):
         if segment.kind == "digit" and segment.slash_like and digits_seen >= 2:
             tail = [s for s in segments[i + 1 :] if s.kind != "terminator"]
-            if tail and all(s.kind == "digit" and s.bbox[3] < 0.8 * ref_h for s in tail):
+            if 0 < len(tail) <= 3 and all(s.kind == "digit" and s.bbox[3] < 0.7 * ref_h for s in tail):
                 x = min(s.bbox[0] for s in tail)
                 y = min(s.bbox[1] for s in tail)
                 right = max(s.bbox[0] + s.bbox[2] for s in tail)
