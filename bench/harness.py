@@ -37,7 +37,7 @@ PARTS: dict[str, tuple[str, str]] = {
     "stages": ("bench.stages", "Whole-check latency by stage"),
     "service": ("bench.service_part", "Service under load"),
     "accuracy": ("bench.accuracy_part", "Accuracy as banks measure it"),
-    "peers": ("bench.peers", "Peer side by side: Tesseract"),
+    "peers": ("bench.peers", "Peers side by side: Tesseract and GOCR"),
 }
 VERSIONED = (
     "numpy", "onnxruntime", "onnx", "opencv-python-headless", "scikit-image", "pillow", "fastapi",

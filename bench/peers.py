@@ -171,7 +171,7 @@ def write_crops(sets: dict[str, list[Field]], work: Path) -> dict[str, tuple[lis
 
 
 def run(ctx: Context) -> PartReport:
-    report = PartReport("peers", "Peer side by side: Tesseract")
+    report = PartReport("peers", "Peers side by side: Tesseract and GOCR")
     tesseract = tesseract_version()
     if tesseract is None:
         report.skipped = (
