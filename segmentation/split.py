@@ -160,7 +160,7 @@ def principal_angle(image: np.ndarray) -> float:
 
 def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
     """A thin straight stroke leaning right: the "/" of "56/100" or of the "/-" terminator."""
-    height, width = image.shape
+    height = image.shape[0]
     if height < 0.5 * ref_h:
         return False
     moments = cv2.moments(image, binaryImage=True)
