@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,11 @@ def lines_of(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def without_timings(path: Path) -> list[dict]:
+    records = [{k: v for k, v in r.items() if k != "timings_ms"} for r in lines_of(path)]
+    return sorted(records, key=lambda record: record["source"])
+
+
 def group_ends(pgid: int, within_s: float) -> bool:
     """True once no process of the run's process group is left (workers poll their parent each second)."""
     deadline = time.monotonic() + within_s
@@ -49,63 +55,55 @@ def group_ends(pgid: int, within_s: float) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Run:
+    root: Path
+    keys: list[str]
+    out: Path
+    output: str
+
+
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+def jsonl_run(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Run:
+    """One JSONL run over 10 fields and 2 broken files, shared by the tests that only read it."""
     root = tmp_path_factory.mktemp("checks")
-    return root, make_folder(root, 10)
-
-
-def test_every_source_becomes_one_line_and_broken_files_become_error_lines(
-    folder: tuple[Path, list[str]], model_path: Path, tmp_path: Path
-) -> None:
-    root, keys = folder
-    out = tmp_path / "results.jsonl"
+    keys = make_folder(root, 10)
+    out = tmp_path_factory.mktemp("out") / "results.jsonl"
     result = batch(str(root), "--out", str(out), "--region", "field", "--workers", "2", model=model_path)
-
     assert result.exit_code == 0, result.output
-    records = lines_of(out)
-    assert [r["source"] for r in records] == keys  # input order: sorted keys
+    return Run(root, keys, out, result.output)
+
+
+def test_every_source_becomes_one_line_and_broken_files_become_error_lines(jsonl_run: Run) -> None:
+    records = lines_of(jsonl_run.out)
+    assert [r["source"] for r in records] == jsonl_run.keys  # input order: sorted keys
     errors = {r["source"]: r["error"]["type"] for r in records if "error" in r}
     assert errors == {"broken/empty.png": "empty", "broken/text.jpg": "undecodable"}
     readings = [r for r in records if "error" not in r]
     assert all(r["model"]["sha256"] and "timings_ms" in r for r in readings)
     assert sum(r["amount"] == "304.00" for r in readings) >= 1  # the model really read something
-    assert "files: 12" in result.output and "errors: 2" in result.output and str(out) in result.output
+    assert "files: 12" in jsonl_run.output and "errors: 2" in jsonl_run.output
+    assert str(jsonl_run.out) in jsonl_run.output
 
 
-def test_jsonl_and_csv_of_the_same_input_agree(
-    folder: tuple[Path, list[str]], model_path: Path, tmp_path: Path
-):
-    root, _ = folder
-    jsonl, table = tmp_path / "r.jsonl", tmp_path / "r.csv"
-    assert (
-        batch(
-            str(root), "--out", str(jsonl), "--region", "field", "--workers", "2", model=model_path
-        ).exit_code
-        == 0
+def test_jsonl_and_csv_of_the_same_input_agree(jsonl_run: Run, model_path: Path, tmp_path: Path) -> None:
+    table = tmp_path / "r.csv"
+    result = batch(
+        str(jsonl_run.root), "--out", str(table), "--region", "field", "--workers", "1", model=model_path
     )
-    assert (
-        batch(
-            str(root), "--out", str(table), "--region", "field", "--workers", "1", model=model_path
-        ).exit_code
-        == 0
-    )
+    assert result.exit_code == 0, result.output
 
     rows = list(csv.reader(io.StringIO(table.read_text())))
     assert rows[0] == ["source", "amount", "amount_cents", "confidence", "needs_review", "error"]
-    assert rows[1:] == [csv_row(record) for record in lines_of(jsonl)]
+    assert rows[1:] == [csv_row(record) for record in lines_of(jsonl_run.out)]
 
 
 def test_resume_after_a_torn_write_gives_exactly_one_line_per_source(
-    folder: tuple[Path, list[str]], model_path: Path, tmp_path: Path
+    jsonl_run: Run, model_path: Path, tmp_path: Path
 ) -> None:
-    root, keys = folder
+    root, keys = jsonl_run.root, jsonl_run.keys
     out = tmp_path / "r.jsonl"
-    assert (
-        batch(str(root), "--out", str(out), "--region", "field", "--workers", "1", model=model_path).exit_code
-        == 0
-    )
-    whole = out.read_text()
+    whole = jsonl_run.out.read_text()
     out.write_text(whole[: len(whole) // 2])  # the middle of some line: as if killed inside a write
 
     refused = batch(str(root), "--out", str(out), model=model_path)
@@ -117,6 +115,7 @@ def test_resume_after_a_torn_write_gives_exactly_one_line_per_source(
     assert result.exit_code == 0, result.output
     assert "removed a torn last line" in result.output
     assert sorted(r["source"] for r in lines_of(out)) == keys
+    assert without_timings(out) == without_timings(jsonl_run.out)  # same lines as the uninterrupted run
 
 
 def test_kill_9_mid_run_then_resume_loses_and_duplicates_nothing(model_path: Path, tmp_path: Path) -> None:
@@ -155,7 +154,7 @@ def test_sigterm_stops_the_run_at_once_with_exit_143_and_resume_finishes_it(
     model_path: Path, tmp_path: Path
 ) -> None:
     root = tmp_path / "checks"
-    keys = make_folder(root, 30, broken=False)
+    keys = make_folder(root, 20, broken=False)
     out = tmp_path / "r.csv"
     command = [sys.executable, "-m", "checkocr", "batch", str(root), "--out", str(out), "--region", "field"]
     command += ["--model-path", str(model_path), "--workers", "2", "--chunk-size", "1"]

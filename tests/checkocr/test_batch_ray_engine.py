@@ -24,9 +24,9 @@ def comparable(path: Path) -> list[dict]:
 
 def test_ray_and_local_engines_write_the_same_results(model_path: Path, tmp_path: Path) -> None:
     root = tmp_path / "checks"
-    keys = make_folder(root, 6)
+    keys = make_folder(root, 4)
     local, distributed = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
-    common = ["--region", "field", "--workers", "2", "--model-path", str(model_path)]
+    common = ["--region", "field", "--workers", "1", "--model-path", str(model_path)]
     runner = CliRunner()
 
     assert runner.invoke(app, ["batch", str(root), "--out", str(local), *common]).exit_code == 0
