@@ -211,7 +211,8 @@ def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", accept_threshol
     cents: str | None = None
     factor = 1.0
     if has_fraction:
-        groups, marks = split_groups([g for g in main if g.kind in ("digit", "separator")])
+        # Raised or not, every digit before the slash counts: "56" in "56/100" is often written small.
+        groups, marks = split_groups([g for g in work if g.kind in ("digit", "separator")])
         all_digits = "".join(groups)
         if len(all_digits) >= 3:
             cents, integer_groups = all_digits[-2:], [all_digits[:-2]]

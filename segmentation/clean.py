@@ -124,7 +124,7 @@ def remove_lines(mask: np.ndarray, h_length: int, v_length: int, stroke_width: f
     vertical run too.
     """
     out = mask.copy()
-    fringe = odd(stroke_width + 2)
+    fringe = 3  # one pixel each side: the ragged edge, not a stroke's worth
     for horizontal in (True, False):
         length = h_length if horizontal else v_length
         if length >= (mask.shape[1] if horizontal else mask.shape[0]):

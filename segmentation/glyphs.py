@@ -18,7 +18,7 @@ from segmentation.normalize import BOX, to_mnist
 
 TARGET_STROKE = 2.4  # MNIST pen width in pixels of the 20-pixel box
 MIN_SCALED_STROKE = 1.6
-MAX_SCALED_STROKE = 3.6
+MAX_SCALED_STROKE = 3.0
 
 
 MAX_WORK_SIDE = 112  # 5.6x the 20-px box: fine enough for stroke matching, and a bounded cost

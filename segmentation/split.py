@@ -171,17 +171,21 @@ def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
     return slope <= -0.3 and thickness <= 0.3 * length
 
 
-def is_dollar(image: np.ndarray, ref_h: float) -> bool:
-    """A hand-written "$": taller than the digits, an S with a bar poking out at the top and bottom."""
+def is_dollar(image: np.ndarray, others_h: float) -> bool:
+    """A hand-written "$": at least as tall as the digits after it, an S with a thin bar poking out,
+    centred, at the top and the bottom (round digits have wider, off-centre or flat extremities)."""
     height, width = image.shape
-    if height < 1.15 * ref_h or width < 0.3 * height:
+    if height < 0.95 * others_h or width < 0.3 * height:
         return False
     band = max(1, height // 12)
-    top = np.flatnonzero(image[:band].any(axis=0))
-    bottom = np.flatnonzero(image[-band:].any(axis=0))
-    if top.size == 0 or bottom.size == 0:
-        return False
-    return (top[-1] - top[0]) < 0.4 * width and (bottom[-1] - bottom[0]) < 0.4 * width
+    centre = width / 2
+    for rows in (image[:band], image[-band:]):
+        cols = np.flatnonzero(rows.any(axis=0))
+        if cols.size == 0:
+            return False
+        if cols[-1] - cols[0] > 0.3 * width or abs((cols[0] + cols[-1]) / 2 - centre) > 0.2 * width:
+            return False
+    return True
 
 
 def is_asterisk(segment: Segment, ref_h: float, baseline: float) -> bool:
@@ -370,7 +374,9 @@ def mark_leading(
         gap = following.bbox[0] - (x + w) if following else 0
         printed_sign = leading_sign and i == 0 and x + w <= 0.14 * field_width and gap >= 0.2 * ref_h
         spaced = gap >= DOLLAR_GAP * ref_h  # "$ 25": the writer leaves a space after the sign
-        if printed_sign or (following is not None and spaced and is_dollar(image, ref_h)):
+        later = [s.bbox[3] for s in segments[i + 1 :] if s.kind == "digit"]
+        others_h = float(np.median(later)) if later else ref_h
+        if printed_sign or (following is not None and spaced and is_dollar(image, others_h)):
             segments[i] = Segment("currency", segment.bbox, char="$" if not printed_sign else CURRENCY)
         break
 
