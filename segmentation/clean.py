@@ -139,11 +139,22 @@ def remove_lines(mask: np.ndarray, h_length: int, v_length: int, stroke_width: f
         grow = cv2.getStructuringElement(cv2.MORPH_RECT, (1, fringe) if horizontal else (fringe, 1))
         zone = cv2.dilate(lines, grow) & out
         without = out & ~zone
-        bridge = odd(zone_thickness(zone, horizontal) + 2)
+        bridge = odd(zone_thickness(zone, horizontal) + fringe + 2)  # the zone plus its grown edges
         across = cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge) if horizontal else (bridge, 1))
         restored = cv2.morphologyEx(without, cv2.MORPH_CLOSE, across) & zone
         out = without | restored
     return out
+
+
+def drop_slivers(mask: np.ndarray, stroke_width: float) -> np.ndarray:
+    """Removes flat hair-lines thinner than half a pen stroke: the ragged edge a removed rule leaves."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    sliver = (heights <= max(2.0, 0.5 * stroke_width)) & (widths >= 3 * heights)
+    sliver[0] = False
+    if not sliver.any():
+        return mask
+    return np.where(sliver[labels], 0, mask).astype(np.uint8)
 
 
 def drop_specks(mask: np.ndarray, min_area: int) -> np.ndarray:
@@ -166,12 +177,15 @@ def clean_field(grey: np.ndarray, line_length: int | None = None, side_fraction:
     stroke = estimate_stroke_width(mask)
     height, width = grey.shape
     h_length = line_length or max(15, round(min(1.3 * height, 0.6 * width)))
+    # The digits' height is taken before the rules go: cutting a rule can cut digits in two, and
+    # halves would make every horizontal stroke look long.
+    ref_h = reference_height(mask)
     mask = remove_lines(mask, h_length, max(8, round(side_fraction * height)), stroke)
     # Short underlines (under the cents only) survive the first pass; measured against the digits'
     # own height they are still long.
-    ref_h = reference_height(mask)
     if ref_h is not None and SHORT_LINE * ref_h < h_length:
         mask = remove_lines(mask, max(12, round(SHORT_LINE * ref_h)), 10**6, stroke)
+    mask = drop_slivers(mask, stroke)
     mask = drop_specks(mask, max(MIN_COMPONENT_AREA, round(0.5 * stroke * stroke)))
     ink = np.where(mask > 0, np.clip(contrast / max(threshold * 2.0, 1e-3), 0.0, 1.0), 0.0).astype(np.float32)
     return CleanField(ink=ink, mask=mask, stroke_width=stroke)
