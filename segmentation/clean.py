@@ -148,7 +148,7 @@ def remove_lines(mask: np.ndarray, h_length: int, v_length: int, stroke_width: f
 
 def drop_slivers(mask: np.ndarray, stroke_width: float) -> np.ndarray:
     """Removes flat hair-lines thinner than half a pen stroke: the ragged edge a removed rule leaves."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
     sliver = (heights <= max(2.0, 0.5 * stroke_width)) & (widths >= 3 * heights)
     sliver[0] = False
