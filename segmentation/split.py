@@ -219,6 +219,45 @@ def cut_columns(image: np.ndarray) -> list[int]:
     return sorted(picks, key=lambda c: (projection[c], abs(c - centre)))
 
 
+def three_way_cuts(image: np.ndarray) -> list[list[int]]:
+    """Cut pairs for three touching digits: the deepest projection valley near each third, and the
+    even thirds as a fallback."""
+    width = image.shape[1]
+    projection = cv2.GaussianBlur(
+        (image > 0).astype(np.float32).sum(axis=0).reshape(1, -1), (0, 0), 1.0
+    ).ravel()
+    pairs = [[width // 3, 2 * width // 3]]
+    spread = max(2, width // 8)
+    picks = []
+    for centre in (width // 3, 2 * width // 3):
+        lo, hi = max(1, centre - spread), min(width - 1, centre + spread)
+        picks.append(lo + int(np.argmin(projection[lo:hi])) if hi > lo else centre)
+    if picks[1] - picks[0] > width // 6 and picks != pairs[0]:
+        pairs.insert(0, picks)
+    return pairs
+
+
+def attach_flags(blobs: list[Blob], ref_h: float, baseline: float) -> list[Blob]:
+    """Joins a short flat stroke high up in the field (a "5"'s flag, a "7"'s bar written apart) to the
+    tall blob below it that it overlaps or nearly touches in x; a terminator dash sits lower."""
+    tall = [b for b in blobs if b.h >= 0.6 * ref_h]
+    out: list[Blob] = []
+    absorbed: dict[int, Blob] = {}
+    for blob in blobs:
+        flat_high = blob.h < 0.35 * ref_h and blob.w >= 1.5 * blob.h and blob.bottom < baseline - 0.6 * ref_h
+        if not flat_high or not tall:
+            out.append(blob)
+            continue
+        near = [t for t in tall if x_overlap(blob, t) > 0 and t.y - blob.bottom <= 0.25 * ref_h]
+        if not near:
+            out.append(blob)
+            continue
+        target = max(near, key=lambda t: x_overlap(blob, t))
+        absorbed[id(target)] = union(absorbed.get(id(target), target), blob)
+    merged = [absorbed.get(id(b), b) for b in out]
+    return sorted(merged, key=lambda b: b.x)
+
+
 def piece_from(image: np.ndarray, x0: int, y0: int, left: int, right: int) -> Piece | None:
     part = image[:, left:right]
     rows = np.flatnonzero(part.any(axis=1))
@@ -241,13 +280,11 @@ def digit_options(image: np.ndarray, blob: Blob, ref_h: float) -> list[list[Piec
         if left is not None and right is not None:
             options.append([left, right])
     if blob.w > 1.7 * ref_h:
-        third = blob.w // 3
-        cuts = [third, 2 * third]
-        pieces = [
-            piece_from(image, blob.x, blob.y, a, b) for a, b in zip([0, *cuts], [*cuts, blob.w], strict=True)
-        ]
-        if all(p is not None for p in pieces):
-            options.append([p for p in pieces if p is not None])
+        for cuts in three_way_cuts(image):
+            bounds = zip([0, *cuts], [*cuts, blob.w], strict=True)
+            pieces = [piece_from(image, blob.x, blob.y, a, b) for a, b in bounds]
+            if all(p is not None for p in pieces):
+                options.append([p for p in pieces if p is not None])
     return options
 
 
@@ -331,6 +368,7 @@ def segment_field(mask: np.ndarray, stroke_width: float = 2.0, leading_sign: boo
     tall = [b for b in blobs if b.h >= 0.6 * ref_h]
     baseline = float(np.median([b.bottom for b in tall])) if tall else float(mask.shape[0])
     blobs = merge_overlapping(blobs, ref_h, baseline)
+    blobs = attach_flags(blobs, ref_h, baseline)
     ref_h = reference_height(blobs)
     tall = [b for b in blobs if b.h >= 0.6 * ref_h]
     baseline = float(np.median([b.bottom for b in tall])) if tall else float(mask.shape[0])
