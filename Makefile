@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SERVE_STAMP := $(VENV)/.installed-serve
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format train train-quick bench bench-quick soak clean
+.PHONY: run test lint format train train-quick bench bench-quick soak audit lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,22 @@ bench: $(DEV_STAMP)
 
 bench-quick: $(DEV_STAMP)
 	$(BIN)/python -m bench --quick
+
+# About 2 minutes of mixed good and bad reads at concurrency 32 on loopback (bench/soak.py).
+soak: $(DEV_STAMP)
+	$(BIN)/python -m bench.soak --duration 120 --concurrency 32
+
+# Known vulnerabilities in the locked serving install; needs the network (PyPI's vulnerability API),
+# so it is its own target and not part of `make test` (docs/security.md).
+audit: $(DEV_STAMP)
+	$(BIN)/pip-audit --strict --disable-pip --no-deps -r requirements/serve.lock
+
+# Re-lock the serving install: resolve '.[serve]' in a throwaway venv and freeze it.
+lock:
+	rm -rf /tmp/checkocr-lock-venv && $(PYTHON) -m venv /tmp/checkocr-lock-venv
+	/tmp/checkocr-lock-venv/bin/pip install --quiet '.[serve]'
+	/tmp/checkocr-lock-venv/bin/pip freeze --exclude checkocr > requirements/serve.lock
+	rm -rf /tmp/checkocr-lock-venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache runs/quick

@@ -53,8 +53,19 @@ REQUEST_BODY = {
                 "properties": {
                     "images": {
                         "type": "array",
+                        "minItems": 1,
                         "maxItems": MAX_BATCH,
-                        "items": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+                        "items": {
+                            "type": "array",
+                            "minItems": 28,
+                            "maxItems": 28,
+                            "items": {
+                                "type": "array",
+                                "minItems": 28,
+                                "maxItems": 28,
+                                "items": {"type": "number", "minimum": 0, "maximum": 1},
+                            },
+                        },
                     }
                 },
             },
@@ -64,7 +75,13 @@ REQUEST_BODY = {
             "schema": {
                 "type": "object",
                 "required": ["images"],
-                "properties": {"images": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+                "properties": {
+                    "images": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "format": "binary"},
+                    }
+                },
             }
         },
     },
