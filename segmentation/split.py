@@ -237,6 +237,15 @@ def three_way_cuts(image: np.ndarray) -> list[list[int]]:
     return pairs
 
 
+def off_line(blob: Blob, ref_h: float, baseline: float) -> bool:
+    """Small marks wholly below the writing line or wholly above it: micro-print of a rule, a dotted
+    guide line, printed words. Punctuation touches the line; these do not."""
+    small = blob.h < 0.45 * ref_h
+    below = blob.y > baseline + 0.1 * ref_h
+    above = blob.bottom < baseline - 1.15 * ref_h
+    return small and (below or above)
+
+
 def attach_flags(blobs: list[Blob], ref_h: float, baseline: float) -> list[Blob]:
     """Joins a short flat stroke high up in the field (a "5"'s flag, a "7"'s bar written apart) to the
     tall blob below it that it overlaps or nearly touches in x; a terminator dash sits lower."""
@@ -327,6 +336,9 @@ def classify_shape(
         return ("terminator", "=")
     if blob.h < 0.7 * ref_h and is_dash(image, ref_h, stroke_width):
         return ("terminator", "-")
+    low_top = blob.y > baseline - 0.45 * ref_h and blob.bottom > baseline + 0.1 * ref_h
+    if low_top and blob.h < 0.75 * ref_h and blob.w < 0.45 * ref_h:
+        return ("separator", ",")  # a big comma: starts at mid-height, hangs below the line
     if blob.h < SMALL * ref_h and blob.w < 0.5 * ref_h:
         if blob.bottom < baseline - 0.55 * ref_h:
             return ("separator", "'")
@@ -372,6 +384,7 @@ def segment_field(mask: np.ndarray, stroke_width: float = 2.0, leading_sign: boo
     ref_h = reference_height(blobs)
     tall = [b for b in blobs if b.h >= 0.6 * ref_h]
     baseline = float(np.median([b.bottom for b in tall])) if tall else float(mask.shape[0])
+    blobs = [b for b in blobs if not off_line(b, ref_h, baseline)]
     segments: list[Segment] = []
     images: list[np.ndarray] = []
     for blob in blobs:
@@ -410,7 +423,8 @@ def mark_leading(
         x, _y, w, _h = segment.bbox
         following = next((s for s in segments[i + 1 :] if s.kind == "digit"), None)
         gap = following.bbox[0] - (x + w) if following else 0
-        printed_sign = leading_sign and i == 0 and x + w <= 0.14 * field_width and gap >= 0.2 * ref_h
+        first = all(s.kind not in ("digit", "currency") for s in segments[:i])
+        printed_sign = leading_sign and first and x + w <= 0.14 * field_width and gap >= 0.2 * ref_h
         spaced = gap >= DOLLAR_GAP * ref_h  # "$ 25": the writer leaves a space after the sign
         later = [s.bbox[3] for s in segments[i + 1 :] if s.kind == "digit"]
         others_h = float(np.median(later)) if later else ref_h
