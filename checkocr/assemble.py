@@ -123,8 +123,10 @@ def mark_terminators(glyphs: list[Glyph]) -> None:
     if not digit_idx:
         return
     last = digit_idx[-1]
-    dash_after = any(g.kind == "terminator" for g in glyphs[last + 1 :])
-    if glyphs[last].slash_like and dash_after and len(digit_idx) > 1:
+    # "/-": the slash, however upright it came out, is a "1"-like stroke right before the closing dash.
+    dash_next = last + 1 < len(glyphs) and glyphs[last + 1].kind == "terminator" and glyphs[last + 1].char == "-"
+    slash = glyphs[last].slash_like or glyphs[last].char == "1"
+    if slash and dash_next and len(digit_idx) > 1:
         glyphs[last] = relabel(glyphs[last], "terminator", "/")
         last = digit_idx[-2]
     for i in range(last + 1, len(glyphs)):

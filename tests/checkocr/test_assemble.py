@@ -164,3 +164,14 @@ def test_assemble_never_fails_on_well_formed_glyphs(glyphs: list[Glyph], decimal
         assert result.amount_cents == int(integer) * 100 + int(cents)
     assert len(result.characters) == len(glyphs)
     assert np.isfinite(result.confidence)
+
+
+def test_upright_slash_before_the_closing_dash_is_a_terminator() -> None:
+    glyphs = layout("10,000")
+    glyphs.append(Glyph.digit(probs(1), (400, 10, 12, H)))  # "/" of "/-" read as an upright 1
+    glyphs.append(Glyph("terminator", "-", 0.9, (430, 25, 20, 4)))
+    result = assemble(glyphs)
+    assert result.amount == "10000.00"
+    assert [c.char for c in result.characters[-2:]] == ["/", "-"]
+    # A "1" followed by ".-" stays a digit (ORAND "19.711.-").
+    assert assemble(layout("19.711.-")).amount == "19711.00"
