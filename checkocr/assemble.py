@@ -124,7 +124,8 @@ def mark_terminators(glyphs: list[Glyph]) -> None:
         return
     last = digit_idx[-1]
     # "/-": the slash, however upright it came out, is a "1"-like stroke right before the closing dash.
-    dash_next = last + 1 < len(glyphs) and glyphs[last + 1].kind == "terminator" and glyphs[last + 1].char == "-"
+    following = glyphs[last + 1] if last + 1 < len(glyphs) else None
+    dash_next = following is not None and following.kind == "terminator" and following.char == "-"
     slash = glyphs[last].slash_like or glyphs[last].char == "1"
     if slash and dash_next and len(digit_idx) > 1:
         glyphs[last] = relabel(glyphs[last], "terminator", "/")
