@@ -60,7 +60,8 @@ def decode_grey(data: bytes, max_pixels: int) -> np.ndarray:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageDecodeError("too_many_pixels", f"image declares too many pixels: {exc}") from exc
     except UnidentifiedImageError as exc:
-        raise ImageDecodeError("undecodable", f"not a readable PNG, JPEG or TIFF image: {exc}") from exc
+        # Pillow's message only names its in-memory buffer; say what the caller can act on.
+        raise ImageDecodeError("undecodable", "not a readable PNG, JPEG or TIFF image") from exc
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
         raise ImageDecodeError("undecodable", f"the image is damaged or truncated: {exc}") from exc
 
@@ -87,5 +88,5 @@ def read_file_grey(path, max_pixels: int) -> np.ndarray:
         with open(path, "rb") as handle:
             data = handle.read(max_pixels * 4 + 1024)
     except OSError as exc:
-        raise ImageDecodeError("unreadable_file", f"{path}: {exc.strerror or exc}") from exc
+        raise ImageDecodeError("unreadable_file", f"cannot read the file: {exc.strerror or exc}") from exc
     return decode_grey(data, max_pixels)
