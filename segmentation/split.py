@@ -172,19 +172,27 @@ def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
 
 
 def is_dollar(image: np.ndarray, others_h: float) -> bool:
-    """A hand-written "$": at least as tall as the digits after it, an S with a thin bar poking out,
-    centred, at the top and the bottom (round digits have wider, off-centre or flat extremities)."""
+    """A hand-written "$": at least as tall as the digits after it, an S with a thin bar poking out at
+    the top and the bottom. The bar's two ends may sit off-centre in opposite directions (a slanted
+    pen), but its middle is centred; round digits have wide or flat extremities, and a slanted "1" or
+    "7", whose ends are narrow too, is wide in one half at most (its flag or bar)."""
     height, width = image.shape
     if height < 0.95 * others_h or width < 0.3 * height:
         return False
     band = max(1, height // 12)
-    centre = width / 2
+    centres = []
     for rows in (image[:band], image[-band:]):
         cols = np.flatnonzero(rows.any(axis=0))
-        if cols.size == 0:
+        if cols.size == 0 or cols[-1] - cols[0] > 0.3 * width:
             return False
-        if cols[-1] - cols[0] > 0.3 * width or abs((cols[0] + cols[-1]) / 2 - centre) > 0.2 * width:
-            return False
+        centres.append((cols[0] + cols[-1]) / 2)
+    top, bottom = centres
+    if abs((top + bottom) / 2 - width / 2) > 0.15 * width or abs(top - bottom) > 0.45 * height:
+        return False
+    for rows in (image[height // 5 : height // 2], image[height // 2 : height - height // 5]):
+        extents = [np.ptp(np.flatnonzero(row)) for row in rows if row.any()]
+        if not extents or max(extents) < 0.6 * width:
+            return False  # the S's upper and lower arcs both span the glyph; a flag or bar only one half
     return True
 
 
