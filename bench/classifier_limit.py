@@ -249,6 +249,9 @@ def run(ctx: Context) -> PartReport:
     peaks: dict[int, PeakResult] = {
         t: max(numpy_peaks[t], ort_peaks[t], key=lambda p: p.best_flops) for t in THREADS
     }
+    # The cores are identical, so t threads can never beat t x the one-thread peak, and a t-thread matmul
+    # that measures lower was slowed by other processes needing a core: take the larger as the limit.
+    reference = {t: max(peaks[t].best_flops, t * peaks[1].best_flops) for t in THREADS}
 
     # Throughput matrix with the shipped settings (optimisation 'all', spinning on).
     baseline = Variant("fp32 (as shipped)", ctx.model_path)
@@ -263,7 +266,7 @@ def run(ctx: Context) -> PartReport:
     rows = []
     for m in matrix:
         achieved = m.digits_per_s * per_digit
-        peak = peaks[m.threads].best_flops
+        peak = reference[m.threads]
         rows.append(
             [
                 str(m.threads),
@@ -280,7 +283,8 @@ def run(ctx: Context) -> PartReport:
         ["threads", "batch", "digits/s", "us/digit", "achieved GFLOP/s", "peak GFLOP/s", "achieved/peak"],
         rows,
         note=f"Peak: the faster of numpy ({blas_description()}, one fresh process per thread count) and "
-        f"onnxruntime MatMul on {peaks[1].n}x{peaks[1].n} float32. "
+        f"onnxruntime MatMul on {peaks[1].n}x{peaks[1].n} float32; for 2 threads at least twice the "
+        "1-thread peak. "
         f"Model work: {per_digit / 1e6:.2f} MFLOP per digit "
         f"({flops.macs_per_item / 1e6:.2f} M multiply-adds) counted from the ONNX graph.",
     )
@@ -290,16 +294,22 @@ def run(ctx: Context) -> PartReport:
             ("numpy matmul (OpenBLAS)", numpy_peaks[t]),
             ("onnxruntime MatMul (MLAS)", ort_peaks[t]),
         ):
-            used = "yes" if p is peaks[t] else ""
+            used = "yes" if p is peaks[t] and reference[t] == p.best_flops else ""
             peak_rows.append(
                 [str(t), source, f"{p.best_flops / 1e9:.1f}", f"{p.median_flops / 1e9:.1f}", used]
             )
+        if t > 1:
+            scaled = t * peaks[1].best_flops
+            used = "yes" if reference[t] == scaled and scaled > peaks[t].best_flops else ""
+            peak_rows.append([str(t), f"{t} x the 1-thread peak", f"{scaled / 1e9:.1f}", "", used])
     peak_table = Table(
         "Measured float32 peak: 2048x2048 @ 2048x2048, best and median of the runs",
         ["threads", "kernel", "best GFLOP/s", "median GFLOP/s", "used as peak"],
         peak_rows,
         note="The faster kernel's best run is the reference peak for that thread count. Interference only "
-        "slows a run down, so the best run is the closest to what the silicon can do.",
+        "slows a run down, so the best run is the closest to what the silicon can do; and since the cores "
+        "are identical, t threads are held to at least t x the one-thread peak, because a t-thread "
+        "matmul shares the cores with every other process on the machine.",
     )
     flop_table = Table(
         "FLOPs per digit by op type (from the ONNX graph)",
@@ -355,21 +365,21 @@ def run(ctx: Context) -> PartReport:
     )
 
     report.tables = [matrix_table, peak_table, flop_table, layout_table, lever_table]
-    report.findings = headline(matrix, peaks, per_digit) + layout_findings
+    report.findings = headline(matrix, reference, per_digit) + layout_findings
     report.findings += recommend(lever_results, lever_accuracy, lever_drift, base_accuracy)
     report.findings.append(FLOP_CONVENTIONS)
     report.findings += [f"Quantisation note: {p}" for p in problems]
     return report
 
 
-def headline(matrix: list[Throughput], peaks: dict[int, PeakResult], per_digit: float) -> list[str]:
+def headline(matrix: list[Throughput], peaks: dict[int, float], per_digit: float) -> list[str]:
     def share(m: Throughput) -> float:
-        return m.digits_per_s * per_digit / peaks[m.threads].best_flops
+        return m.digits_per_s * per_digit / peaks[m.threads]
 
     best = max(matrix, key=share)
     fastest = max(matrix, key=lambda m: m.digits_per_s)
     b1 = next(m for m in matrix if m.batch == 1 and m.threads == 1)
-    ceiling = peaks[fastest.threads].best_flops / per_digit
+    ceiling = peaks[fastest.threads] / per_digit
     return [
         f"**Headline:** at best the model reaches {pct(share(best), 1)} of the measured float32 peak "
         f"({best.threads} thread(s), batch {best.batch}). The fastest setting ({fastest.threads} thread(s), "
