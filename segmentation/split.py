@@ -199,7 +199,7 @@ def is_dollar(image: np.ndarray, others_h: float) -> bool:
 def is_asterisk(segment: Segment, ref_h: float, baseline: float) -> bool:
     """A small compact mark floating above the baseline, before the amount ("**25.00")."""
     _x, y, w, h = segment.bbox
-    floating = y + h < baseline - 0.25 * ref_h
+    floating = y + h < baseline - 0.12 * ref_h
     return 0.15 * ref_h <= h <= 0.75 * ref_h and 0.5 <= w / max(h, 1) <= 2.0 and floating
 
 
