@@ -432,10 +432,19 @@ def mark_leading(
         following = next((s for s in segments[i + 1 :] if s.kind == "digit"), None)
         gap = following.bbox[0] - (x + w) if following else 0
         first = all(s.kind not in ("digit", "currency") for s in segments[:i])
-        printed_sign = leading_sign and first and x + w <= 0.14 * field_width and gap >= 0.2 * ref_h
-        spaced = gap >= DOLLAR_GAP * ref_h  # "$ 25": the writer leaves a space after the sign
         later = [s.bbox[3] for s in segments[i + 1 :] if s.kind == "digit"]
         others_h = float(np.median(later)) if later else ref_h
+        # A sign printed in the box is type, smaller than the hand-written digits (and a box side left
+        # over is a hair-line or taller than them); a first digit written close to the box's side is a
+        # pen stroke as tall as the others.
+        printed_sign = (
+            leading_sign
+            and first
+            and x + w <= 0.14 * field_width
+            and gap >= 0.2 * ref_h
+            and (w < 0.06 * segment.bbox[3] or not 0.9 * others_h <= segment.bbox[3] <= 1.1 * others_h)
+        )
+        spaced = gap >= DOLLAR_GAP * ref_h  # "$ 25": the writer leaves a space after the sign
         if printed_sign or (following is not None and spaced and is_dollar(image, others_h)):
             segments[i] = Segment("currency", segment.bbox, char="$" if not printed_sign else CURRENCY)
         break
