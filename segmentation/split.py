@@ -174,8 +174,9 @@ def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
 def is_dollar(image: np.ndarray, others_h: float) -> bool:
     """A hand-written "$": at least as tall as the digits after it, an S with a thin bar poking out at
     the top and the bottom. The bar's two ends may sit off-centre in opposite directions (a slanted
-    pen), but its middle is centred; round digits have wide or flat extremities, and a slanted "1" or
-    "7", whose ends are narrow too, is wide in one half at most (its flag or bar)."""
+    pen), but its middle is centred and ink follows the line between them; round digits have wide or
+    flat extremities or a hollow middle ("0"), and a slanted "1" or "7", whose ends are narrow too, is
+    wide in one half at most (its flag or bar)."""
     height, width = image.shape
     if height < 0.95 * others_h or width < 0.3 * height:
         return False
@@ -193,7 +194,14 @@ def is_dollar(image: np.ndarray, others_h: float) -> bool:
         extents = [np.ptp(np.flatnonzero(row)) for row in rows if row.any()]
         if not extents or max(extents) < 0.6 * width:
             return False  # the S's upper and lower arcs both span the glyph; a flag or bar only one half
-    return True
+    # The bar runs from end to end: ink on (or next to) the line joining its ends in most rows; a "0"
+    # or "8" has narrow ends too but is hollow or pinched between them.
+    reach = max(2, round(0.12 * width))
+    on_bar = 0
+    for row in range(height):
+        centre = round(top + (bottom - top) * row / max(1, height - 1))
+        on_bar += bool(image[row, max(0, centre - reach) : centre + reach + 1].any())
+    return on_bar >= 0.8 * height
 
 
 def is_asterisk(segment: Segment, ref_h: float, baseline: float) -> bool:
