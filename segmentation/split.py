@@ -464,7 +464,10 @@ def mark_fraction(segments: list[Segment], ref_h: float) -> None:
     for i, segment in enumerate(segments):
         if segment.kind == "digit" and segment.slash_like and digits_seen >= 2:
             tail = [s for s in segments[i + 1 :] if s.kind != "terminator"]
-            if 0 < len(tail) <= 3 and all(s.kind == "digit" and s.bbox[3] < 0.7 * ref_h for s in tail):
+            # The denominator is small against the slash; small numerator digits ("6 21/100") pull the
+            # field's reference height down, so the slash is the better ruler.
+            small = 0.7 * max(ref_h, segment.bbox[3])
+            if 0 < len(tail) <= 3 and all(s.kind == "digit" and s.bbox[3] < small for s in tail):
                 x = min(s.bbox[0] for s in tail)
                 y = min(s.bbox[1] for s in tail)
                 right = max(s.bbox[0] + s.bbox[2] for s in tail)

@@ -139,3 +139,16 @@ def test_segment_field_never_raises_on_arbitrary_masks(mask: np.ndarray) -> None
         assert x >= 0 and y >= 0 and x + w <= mask.shape[1] and y + h <= mask.shape[0]
         if segment.kind == "digit":
             assert segment.options and all(option for option in segment.options)
+
+
+def test_fraction_cents_with_small_numerator_are_found() -> None:
+    """ "6 21/100": the numerator is written as small as the denominator, so only the slash shows
+    that "100" is small."""
+    mask = canvas(420, 100)
+    x = draw(mask, "6", 10, baseline=88, scale=2.0)
+    x = draw(mask, "21", x + 30, baseline=84, scale=1.3)
+    cv2.line(mask, (x + 10, 92), (x + 30, 38), 255, 4)
+    draw(mask, "100", x + 36, baseline=92, scale=1.1)
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "dddff"
+    assert [s.char for s in segments[-2:]] == ["/", "100"]
