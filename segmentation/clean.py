@@ -154,10 +154,12 @@ def remove_lines(mask: np.ndarray, h_length: int, v_length: int, stroke_width: f
 
 
 def drop_slivers(mask: np.ndarray, stroke_width: float) -> np.ndarray:
-    """Removes flat hair-lines thinner than half a pen stroke: the ragged edge a removed rule leaves."""
+    """Removes hair-lines thinner than half a pen stroke: the ragged edge a removed rule leaves, flat
+    along a box's top or bottom, upright along its sides (where it would read as a "1")."""
     _count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
-    sliver = (heights <= max(2.0, 0.5 * stroke_width)) & (widths >= 3 * heights)
+    thin = max(2.0, 0.5 * stroke_width)
+    sliver = ((heights <= thin) & (widths >= 3 * heights)) | ((widths <= thin) & (heights >= 3 * widths))
     sliver[0] = False
     if not sliver.any():
         return mask

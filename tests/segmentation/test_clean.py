@@ -48,3 +48,14 @@ def test_tilted_line_kernels_have_the_requested_length() -> None:
         kernel = line_kernel(50, degrees, horizontal=True)
         assert kernel.shape[1] == 50 and kernel.sum() >= 50
         assert line_kernel(50, degrees, horizontal=False).shape[0] == 50
+
+
+def test_upright_hair_line_goes_but_a_pen_stroke_one_stays() -> None:
+    """A scanner's hair-line left of a box side would read as a "1"; a hand-written "1" is a full stroke."""
+    grey = np.full((100, 360), 220, np.uint8)
+    cv2.putText(grey, "71", (40, 80), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 30, 5, cv2.LINE_AA)
+    grey[25:85, 300] = 60
+    cleaned = clean_field(grey)
+    assert not cleaned.mask[:, 296:305].any()
+    ones_stem = cleaned.mask[25:75, 100:150] > 0
+    assert ones_stem.sum() > 150
