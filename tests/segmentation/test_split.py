@@ -152,3 +152,17 @@ def test_fraction_cents_with_small_numerator_are_found() -> None:
     segments = segment_field(mask, 4.0)
     assert kinds(segments) == "dddff"
     assert [s.char for s in segments[-2:]] == ["/", "100"]
+
+
+def test_a_wide_digit_read_surely_whole_is_not_cut_for_two_slightly_surer_halves() -> None:
+    """A looped "2" one and a half digits wide: its halves read as two confident digits, but a cut has
+    to be clearly better than the whole glyph to win."""
+    whole = Piece((0, 0, 42, 40), np.full((40, 42), 255, np.uint8))
+    halves = [
+        Piece((0, 0, 21, 40), np.full((40, 21), 255, np.uint8)),
+        Piece((21, 0, 21, 40), np.full((40, 21), 255, np.uint8)),
+    ]
+    segment = Segment("digit", (0, 0, 42, 40), options=[[whole], halves])
+    sure_whole = np.eye(10)[[2]] * 0.97
+    surer_halves = np.eye(10)[[2, 2]] * 0.99
+    assert choose_options([segment], [[sure_whole, surer_halves]]) == [0]
