@@ -427,7 +427,11 @@ def mark_leading(
     leading_sign: bool,
     field_width: int,
 ) -> None:
-    """Currency signs and asterisks in front of the amount are decoration, never digits."""
+    """Currency signs and asterisks in front of the amount are decoration, never digits.
+
+    Walks from the left until the first mark that stays a digit. A sign found does not end the walk:
+    a box-side remnant or the printed sign often comes before the hand-written "$".
+    """
     for i, (segment, image) in enumerate(zip(segments, images, strict=True)):
         if segment.kind not in ("digit", "separator"):
             continue
@@ -455,6 +459,7 @@ def mark_leading(
         spaced = gap >= DOLLAR_GAP * ref_h  # "$ 25": the writer leaves a space after the sign
         if printed_sign or (following is not None and spaced and is_dollar(image, others_h)):
             segments[i] = Segment("currency", segment.bbox, char="$" if not printed_sign else CURRENCY)
+            continue  # a box-side remnant or printed sign may come before a hand-written "$"
         break
 
 

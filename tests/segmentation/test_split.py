@@ -139,3 +139,23 @@ def test_segment_field_never_raises_on_arbitrary_masks(mask: np.ndarray) -> None
         assert x >= 0 and y >= 0 and x + w <= mask.shape[1] and y + h <= mask.shape[0]
         if segment.kind == "digit":
             assert segment.options and all(option for option in segment.options)
+
+
+def test_hand_written_dollar_is_found_after_a_box_side_remnant() -> None:
+    """A hair-line left over from the box side is the first mark of the field; the "$" after it is
+    still a sign, not a digit."""
+    mask = canvas()
+    mask[10:80, 2:4] = 255
+    x = draw(mask, "$", 30)
+    draw(mask, "25", x + 25)
+    assert kinds(segment_field(mask, 2.0, leading_sign=True)) == "ccdd"
+
+
+def test_hand_written_dollar_is_found_after_a_printed_sign() -> None:
+    mask = canvas()
+    draw(mask, "$", 4, scale=0.7)
+    x = draw(mask, "$", 40)
+    draw(mask, "25", x + 25)
+    segments = segment_field(mask, 2.0, leading_sign=True)
+    assert kinds(segments) == "ccdd"
+    assert [s.char for s in segments[:2]] == ["¤", "$"]
