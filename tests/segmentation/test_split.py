@@ -159,3 +159,19 @@ def test_hand_written_dollar_is_found_after_a_printed_sign() -> None:
     segments = segment_field(mask, 2.0, leading_sign=True)
     assert kinds(segments) == "ccdd"
     assert [s.char for s in segments[:2]] == ["¤", "$"]
+
+
+def test_dollar_written_against_the_amount_is_only_flagged_sign_like() -> None:
+    """Without a space after it the "$" stays a digit candidate for the classifier to judge; its bar
+    pokes out above and below the digits, which a "4" of the same outline does not."""
+    mask = canvas()
+    x = draw(mask, "$", 30)
+    draw(mask, "25", x + 4)
+    segments = segment_field(mask, 2.0)
+    assert kinds(segments) == "ddd"
+    assert [s.sign_like for s in segments] == [True, False, False]
+
+    mask = canvas()
+    x = draw(mask, "4", 30)
+    draw(mask, "25", x + 4)
+    assert not any(s.sign_like for s in segment_field(mask, 2.0))
