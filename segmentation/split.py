@@ -464,7 +464,11 @@ def mark_leading(
             and first
             and x + w <= 0.14 * field_width
             and gap >= 0.2 * ref_h
-            and (w < 0.06 * segment.bbox[3] or not 0.9 * others_h <= segment.bbox[3] <= 1.1 * others_h)
+            and (
+                w < 0.06 * segment.bbox[3]
+                or not 0.9 * others_h <= segment.bbox[3] <= 1.1 * others_h
+                or before_asterisk(segments, i, ref_h, baseline)
+            )
         )
         spaced = gap >= DOLLAR_GAP * ref_h  # "$ 25": the writer leaves a space after the sign
         dollar = following is not None and is_dollar(image, others_h)
@@ -473,6 +477,19 @@ def mark_leading(
             continue  # a box-side remnant or printed sign may come before a hand-written "$"
         segment.sign_like = dollar and bar_pokes_out(segment, others_h)
         break
+
+
+def before_asterisk(segments: list[Segment], i: int, ref_h: float, baseline: float) -> bool:
+    """Asterisks only ever open the amount ("$*25.00"), so a mark at the box's left right before an
+    asterisk is the printed sign even when it is as tall as the digits. The asterisk must be a digit
+    candidate, not a separator: a floating apostrophe after the first digit groups thousands ("1'265")."""
+    later = [s for s in segments[i + 1 :] if s.kind in ("digit", "separator")]
+    return (
+        len(later) >= 2
+        and later[0].kind == "digit"
+        and is_asterisk(later[0], ref_h, baseline)
+        and later[1].kind == "digit"
+    )
 
 
 def mark_fraction(segments: list[Segment], ref_h: float) -> None:

@@ -175,3 +175,14 @@ def test_dollar_written_against_the_amount_is_only_flagged_sign_like() -> None:
     x = draw(mask, "4", 30)
     draw(mask, "25", x + 4)
     assert not any(s.sign_like for s in segment_field(mask, 2.0))
+
+
+def test_mark_before_an_asterisk_is_the_printed_sign_even_at_digit_height() -> None:
+    """In a box, a mark as tall as the digits at the left, followed by an asterisk, is the printed
+    sign (asterisks only open the amount); without a box nothing is assumed."""
+    mask = canvas()
+    x = draw(mask, "S", 4)
+    x = draw(mask, "*", x + 12, scale=2.0)
+    draw(mask, "25", x + 10)
+    assert kinds(segment_field(mask, 2.0, leading_sign=True)) == "cadd"
+    assert kinds(segment_field(mask, 2.0, leading_sign=False)) == "dddd"
