@@ -31,6 +31,7 @@ SEPARATOR_CONFIDENCE = 0.9  # geometry-only kinds: how often the shape rule is r
 BOX_SIDE = 0.6  # a detected box is cut with margins: its sides span ~80% of the crop
 FIELD_SIDE = 0.8  # a given field may start with a tall "1" at its edge
 ONE_PRIOR = 8.0  # chosen on ORAND dev (x1: 184/400 exact, x4: 187, x8: 190; synthetic 34 -> 33 of 60)
+DOLLAR_DOUBT = 0.9  # top digit probability below which a "$"-shaped first mark is the sign
 MIN_TILT = 0.3  # degrees; below this a rotation costs more than it helps
 
 
@@ -73,6 +74,13 @@ def adjust_priors(probs: np.ndarray) -> np.ndarray:
     scaled = probs.astype(np.float64, copy=True)
     scaled[:, 1] *= ONE_PRIOR
     return (scaled / scaled.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def is_unread_sign(segment: Segment, whole_probs: np.ndarray) -> bool:
+    """A "$"-shaped mark written against the amount is the sign unless the classifier reads it as a
+    digit with confidence: a "$" comes out as a doubtful "5", "8" or "1", while the open-top "4"s
+    that share its outline read as "4" at 0.99 and more."""
+    return segment.sign_like and float(whole_probs.max()) < DOLLAR_DOUBT
 
 
 def elapsed_ms(start: float) -> float:
@@ -198,6 +206,9 @@ class Reader:
                 glyphs.append(Glyph(segment.kind, segment.char or "?", SEPARATOR_CONFIDENCE, bbox))
                 continue
             index, option_probs = next(chosen)
+            if is_unread_sign(segment, option_probs[0]):
+                glyphs.append(Glyph("currency", "$", SEPARATOR_CONFIDENCE, field.to_image(segment.bbox)))
+                continue
             option = segment.options[index]
             for piece, p in zip(option, option_probs[index], strict=True):
                 glyphs.append(

@@ -26,6 +26,7 @@ WIDE_ASPECT = 0.95  # a digit candidate wider than this times its height may be 
 RAISED_MAX_HEIGHT = 0.8
 MAX_SPLIT_OPTIONS = 3
 DOLLAR_GAP = 0.35
+DOLLAR_POKE = 1.15  # a "$" whose bar pokes out above and below is this much taller than the digits
 MERGE_GAP = 0.35  # largest vertical gap, in digit heights, between pieces merged into one glyph
 COUNT_SIGMA = 0.55  # spread, in digits, of how many digits a blob's width suggests
 # A cut must earn its place: the classifier reads the pieces of a wide single digit (a looped "2", a
@@ -58,6 +59,7 @@ class Segment:
     raised: bool = False
     options: list[list[Piece]] = field(default_factory=list)
     slash_like: bool = False
+    sign_like: bool = False  # shaped like a "$" but not set apart by a space: the classifier decides
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,12 @@ def is_dollar(image: np.ndarray, others_h: float) -> bool:
         centre = round(top + (bottom - top) * row / max(1, height - 1))
         on_bar += bool(image[row, max(0, centre - reach) : centre + reach + 1].any())
     return on_bar >= 0.8 * height
+
+
+def bar_pokes_out(segment: Segment, others_h: float) -> bool:
+    """A hand-written "$" is an S as tall as the digits with a bar running past it at both ends, so
+    the whole sign stands taller than the digits after it."""
+    return segment.bbox[3] >= DOLLAR_POKE * others_h
 
 
 def is_asterisk(segment: Segment, ref_h: float, baseline: float) -> bool:
@@ -432,7 +440,13 @@ def mark_leading(
     leading_sign: bool,
     field_width: int,
 ) -> None:
-    """Currency signs and asterisks in front of the amount are decoration, never digits."""
+    """Currency signs and asterisks in front of the amount are decoration, never digits.
+
+    Walks from the left until the first mark that stays a digit. A sign found does not end the walk:
+    a box-side remnant or the printed sign often comes before the hand-written "$". A "$" written
+    against the amount ("$25") is only flagged ``sign_like``: a "4" with an open top can pass the
+    shape test, so geometry alone does not decide it without the space.
+    """
     for i, (segment, image) in enumerate(zip(segments, images, strict=True)):
         if segment.kind not in ("digit", "separator"):
             continue
@@ -455,12 +469,32 @@ def mark_leading(
             and first
             and x + w <= 0.14 * field_width
             and gap >= 0.2 * ref_h
-            and (w < 0.06 * segment.bbox[3] or not 0.9 * others_h <= segment.bbox[3] <= 1.1 * others_h)
+            and (
+                w < 0.06 * segment.bbox[3]
+                or not 0.9 * others_h <= segment.bbox[3] <= 1.1 * others_h
+                or before_asterisk(segments, i, ref_h, baseline)
+            )
         )
         spaced = gap >= DOLLAR_GAP * ref_h  # "$ 25": the writer leaves a space after the sign
-        if printed_sign or (following is not None and spaced and is_dollar(image, others_h)):
+        dollar = following is not None and is_dollar(image, others_h)
+        if printed_sign or (dollar and spaced):
             segments[i] = Segment("currency", segment.bbox, char="$" if not printed_sign else CURRENCY)
+            continue  # a box-side remnant or printed sign may come before a hand-written "$"
+        segment.sign_like = dollar and bar_pokes_out(segment, others_h)
         break
+
+
+def before_asterisk(segments: list[Segment], i: int, ref_h: float, baseline: float) -> bool:
+    """Asterisks only ever open the amount ("$*25.00"), so a mark at the box's left right before an
+    asterisk is the printed sign even when it is as tall as the digits. The asterisk must be a digit
+    candidate, not a separator: a floating apostrophe after the first digit groups thousands ("1'265")."""
+    later = [s for s in segments[i + 1 :] if s.kind in ("digit", "separator")]
+    return (
+        len(later) >= 2
+        and later[0].kind == "digit"
+        and is_asterisk(later[0], ref_h, baseline)
+        and later[1].kind == "digit"
+    )
 
 
 def mark_fraction(segments: list[Segment], ref_h: float) -> None:

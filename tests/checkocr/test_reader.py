@@ -16,6 +16,7 @@ from checkocr.cli import app
 from checkocr.imageio import ImageDecodeError
 from checkocr.reader import Reader
 from checkocr.schemas import ModelInfo
+from segmentation.split import Piece, Segment
 
 
 class SevenClassifier:
@@ -136,3 +137,35 @@ def test_synthetic_checks_end_to_end(model_path: Path, mnist_data_dir: Path) -> 
         exact += reading.amount == truth["amount"]
     assert found >= 5
     assert exact >= 3
+
+
+class DoubtfulClassifier(SevenClassifier):
+    """Calls every digit a 7, with probability ``p``."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def predict(self, digits: np.ndarray) -> np.ndarray:
+        out = np.full((len(digits), 10), (1.0 - self.p) / 9, dtype=np.float32)
+        out[:, 7] = self.p
+        return out
+
+
+@pytest.mark.parametrize(("p", "amount"), [(0.5, "77.00"), (0.999, "777.00")])
+def test_sign_like_first_mark_is_a_dollar_unless_read_as_a_sure_digit(
+    p: float, amount: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A "$" written against the amount is flagged by split; the classifier's doubt decides."""
+
+    def segments(*_args: object, **_kwargs: object) -> list[Segment]:
+        out = []
+        for i in range(3):
+            piece = Piece((10 + 30 * i, 10, 20, 40), np.full((40, 20), 255, np.uint8))
+            out.append(Segment("digit", piece.bbox, options=[[piece]], sign_like=i == 0))
+        return out
+
+    monkeypatch.setattr(reader_module, "segment_field", segments)
+    reading = Reader(DoubtfulClassifier(p), accept_threshold=0.5).read_array(drawn_field(), region="field")  # type: ignore[arg-type]
+    assert reading.amount == amount
+    assert (reading.characters[0].kind == "currency") == (amount == "77.00")

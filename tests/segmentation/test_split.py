@@ -166,3 +166,50 @@ def test_a_wide_digit_read_surely_whole_is_not_cut_for_two_slightly_surer_halves
     sure_whole = np.eye(10)[[2]] * 0.97
     surer_halves = np.eye(10)[[2, 2]] * 0.99
     assert choose_options([segment], [[sure_whole, surer_halves]]) == [0]
+
+
+def test_hand_written_dollar_is_found_after_a_box_side_remnant() -> None:
+    """A hair-line left over from the box side is the first mark of the field; the "$" after it is
+    still a sign, not a digit."""
+    mask = canvas()
+    mask[10:80, 2:4] = 255
+    x = draw(mask, "$", 30)
+    draw(mask, "25", x + 25)
+    assert kinds(segment_field(mask, 2.0, leading_sign=True)) == "ccdd"
+
+
+def test_hand_written_dollar_is_found_after_a_printed_sign() -> None:
+    mask = canvas()
+    draw(mask, "$", 4, scale=0.7)
+    x = draw(mask, "$", 40)
+    draw(mask, "25", x + 25)
+    segments = segment_field(mask, 2.0, leading_sign=True)
+    assert kinds(segments) == "ccdd"
+    assert [s.char for s in segments[:2]] == ["¤", "$"]
+
+
+def test_dollar_written_against_the_amount_is_only_flagged_sign_like() -> None:
+    """Without a space after it the "$" stays a digit candidate for the classifier to judge; its bar
+    pokes out above and below the digits, which a "4" of the same outline does not."""
+    mask = canvas()
+    x = draw(mask, "$", 30)
+    draw(mask, "25", x + 4)
+    segments = segment_field(mask, 2.0)
+    assert kinds(segments) == "ddd"
+    assert [s.sign_like for s in segments] == [True, False, False]
+
+    mask = canvas()
+    x = draw(mask, "4", 30)
+    draw(mask, "25", x + 4)
+    assert not any(s.sign_like for s in segment_field(mask, 2.0))
+
+
+def test_mark_before_an_asterisk_is_the_printed_sign_even_at_digit_height() -> None:
+    """In a box, a mark as tall as the digits at the left, followed by an asterisk, is the printed
+    sign (asterisks only open the amount); without a box nothing is assumed."""
+    mask = canvas()
+    x = draw(mask, "S", 4)
+    x = draw(mask, "*", x + 12, scale=2.0)
+    draw(mask, "25", x + 10)
+    assert kinds(segment_field(mask, 2.0, leading_sign=True)) == "cadd"
+    assert kinds(segment_field(mask, 2.0, leading_sign=False)) == "dddd"
