@@ -461,6 +461,10 @@ def mark_leading(
         first = all(s.kind not in ("digit", "currency") for s in segments[:i])
         later = [s.bbox[3] for s in segments[i + 1 :] if s.kind == "digit"]
         others_h = float(np.median(later)) if later else ref_h
+        # Small cents ("51/100", raised "^56") would pull a plain median below the full-height digits;
+        # a fraction's slash is taller than them.
+        upright = [s.bbox[3] for s in segments[i + 1 :] if s.kind == "digit" and not s.slash_like]
+        full_h = float(np.median([h for h in upright if h >= 0.8 * max(upright)])) if upright else ref_h
         # A sign printed in the box is type, smaller than the hand-written digits (and a box side left
         # over is a hair-line or taller than them); a first digit written close to the box's side is a
         # pen stroke as tall as the others.
@@ -471,7 +475,7 @@ def mark_leading(
             and gap >= 0.2 * ref_h
             and (
                 w < 0.06 * segment.bbox[3]
-                or not 0.9 * others_h <= segment.bbox[3] <= 1.1 * others_h
+                or not 0.9 * full_h <= segment.bbox[3] <= 1.1 * full_h
                 or before_asterisk(segments, i, ref_h, baseline)
             )
         )

@@ -213,3 +213,17 @@ def test_mark_before_an_asterisk_is_the_printed_sign_even_at_digit_height() -> N
     draw(mask, "25", x + 10)
     assert kinds(segment_field(mask, 2.0, leading_sign=True)) == "cadd"
     assert kinds(segment_field(mask, 2.0, leading_sign=False)) == "dddd"
+
+
+def test_first_digit_near_the_box_side_stays_a_digit_before_small_fraction_cents() -> None:
+    """ "317 51/100" in a box: the small cents must not make the full-height "3" look like the
+    printed sign, which is measured against the digits that are written full height."""
+    mask = canvas(420, 100)
+    x = draw(mask, "3", 8, baseline=85)
+    x = draw(mask, "17", x + 22, baseline=85)
+    x = draw(mask, "51", x + 30, baseline=80, scale=1.0)
+    cv2.line(mask, (x + 10, 90), (x + 28, 40), 255, 4)
+    draw(mask, "100", x + 34, baseline=90, scale=0.9)
+    segments = segment_field(mask, 4.0, leading_sign=True)
+    assert kinds(segments).startswith("ddddd")
+    assert kinds(segments).endswith("ff")
