@@ -357,6 +357,17 @@ def is_equals(blob: Blob, image: np.ndarray, ref_h: float) -> bool:
     return all(stats[i, 2] >= 1.8 * stats[i, 3] for i in range(1, count) if stats[i, 4] > 3)
 
 
+def has_loop(image: np.ndarray, min_hole: int) -> bool:
+    """Whether the ink closes around a hole of at least ``min_hole`` pixels (a "0", "6", "8", "9")."""
+    contours, hierarchy = cv2.findContours(image, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    return any(
+        parent >= 0 and cv2.contourArea(contour) >= min_hole
+        for contour, (_next, _prev, _child, parent) in zip(contours, hierarchy[0], strict=True)
+    )
+
+
 def classify_shape(
     blob: Blob, image: np.ndarray, ref_h: float, baseline: float, stroke_width: float
 ) -> tuple[str, str | None]:
@@ -368,6 +379,12 @@ def classify_shape(
     low_top = blob.y > baseline - 0.45 * ref_h and blob.bottom > baseline + 0.1 * ref_h
     if low_top and blob.h < 0.75 * ref_h and blob.w < 0.45 * ref_h:
         return ("separator", ",")  # a big comma: starts at mid-height, hangs below the line
+    # A long comma (Indian grouping "1,59,000", written as a stroke) starts in the lower part of the
+    # writing and hangs far below the line; digits stand on the line.
+    # A digit that drifted below the line still has its loops ("6", "0").
+    hanging = blob.y > baseline - 0.4 * ref_h and blob.bottom > baseline + 0.35 * ref_h
+    if hanging and blob.w < 1.2 * ref_h and not has_loop(image, max(4, round(stroke_width**2))):
+        return ("separator", ",")
     if blob.h < SMALL * ref_h and blob.w < 0.5 * ref_h:
         if blob.bottom < baseline - 0.55 * ref_h:
             return ("separator", "'")

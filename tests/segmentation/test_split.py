@@ -227,3 +227,15 @@ def test_first_digit_near_the_box_side_stays_a_digit_before_small_fraction_cents
     segments = segment_field(mask, 4.0, leading_sign=True)
     assert kinds(segments).startswith("ddddd")
     assert kinds(segments).endswith("ff")
+
+
+def test_long_hanging_comma_groups_digits() -> None:
+    """Indian grouping "59,000" written with a long comma stroke from mid-height to far below the
+    line: a separator, not a "1"."""
+    mask = canvas(420, 110)
+    x = draw(mask, "59", 10, baseline=70)
+    cv2.line(mask, (x + 14, 62), (x + 6, 100), 255, 4)
+    draw(mask, "000", x + 24, baseline=70)
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "ddsddd"
+    assert segments[2].char == ","
