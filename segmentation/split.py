@@ -383,7 +383,7 @@ def classify_shape(
     # writing and hangs far below the line; digits stand on the line.
     # A digit that drifted below the line still has its loops ("6", "0").
     hanging = blob.y > baseline - 0.4 * ref_h and blob.bottom > baseline + 0.35 * ref_h
-    if hanging and blob.w < 1.2 * ref_h and not has_loop(image, max(4, round(stroke_width**2))):
+    if hanging and blob.w < 1.5 * ref_h and not has_loop(image, max(4, round(stroke_width**2))):
         return ("separator", ",")
     if blob.h < SMALL * ref_h and blob.w < 0.5 * ref_h:
         if blob.bottom < baseline - 0.55 * ref_h:
