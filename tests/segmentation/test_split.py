@@ -227,3 +227,38 @@ def test_first_digit_near_the_box_side_stays_a_digit_before_small_fraction_cents
     segments = segment_field(mask, 4.0, leading_sign=True)
     assert kinds(segments).startswith("ddddd")
     assert kinds(segments).endswith("ff")
+
+
+def underlined_cents(touching: bool) -> np.ndarray:
+    """ "56" full height, then small "00" above the line with a stroke under them (the raised style)."""
+    mask = canvas(400, 100)
+    x = draw(mask, "56", 10, baseline=85)
+    left = x + 8
+    right = draw(mask, "0", left, baseline=52, scale=0.9)
+    right = draw(mask, "0", right + 4, baseline=52, scale=0.9)
+    top = 53 if touching else 58
+    cv2.rectangle(mask, (left - 3, top), (right + 3, top + 3), 255, -1)
+    return mask
+
+
+def test_underline_fused_with_raised_cents_is_removed_and_the_cents_are_raised() -> None:
+    segments = segment_field(underlined_cents(touching=True), 4.0)
+    digits = [s for s in segments if s.kind == "digit"]
+    assert [s.raised for s in digits] == [False, False, True, True]
+    assert all(s.bbox[1] + s.bbox[3] <= 54 for s in digits[2:])  # the line is not part of the cents
+
+
+def test_underline_apart_from_the_cents_is_not_merged_into_them() -> None:
+    segments = segment_field(underlined_cents(touching=False), 4.0)
+    digits = [s for s in segments if s.kind == "digit"]
+    assert kinds(segments) == "dddd"
+    assert [s.raised for s in digits] == [False, False, True, True]
+
+
+def test_base_of_a_last_two_is_not_taken_for_an_underline() -> None:
+    mask = canvas()
+    x = draw(mask, "51", 10)
+    draw(mask, "2", x + 6, baseline=64)  # written a little higher than the others
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "ddd"
+    assert segments[-1].bbox[1] + segments[-1].bbox[3] >= 63
