@@ -710,13 +710,20 @@ def choose_options(segments: list[Segment], probabilities: Sequence[Sequence[np.
     ``probabilities[i][j]`` is the [k, 10] array of class probabilities of option j of digit segment i.
     """
     digit_segments = [s for s in segments if s.kind == "digit"]
-    heights = [s.bbox[3] for s in digit_segments] or [1]
+    # Raised cents are written smaller: measured with the full-height digits, their narrow widths would
+    # make every full-height digit look like two; they are measured against their own height.
+    main = [s for s in digit_segments if not s.raised] or digit_segments
+    heights = [s.bbox[3] for s in main] or [1]
     ref_h = float(np.median(heights))
-    unit = digit_unit(digit_segments, ref_h)
+    unit = digit_unit(main, ref_h)
+    raised = [s.bbox[3] for s in digit_segments if s.raised]
+    small = min(1.0, float(np.median(raised)) / ref_h) if raised and len(main) < len(digit_segments) else 1.0
     chosen = []
     for segment, option_probs in zip(digit_segments, probabilities, strict=True):
+        scale = small if segment.raised else 1.0
         scores = [
-            float(np.prod(probs.max(axis=1))) * option_prior(option, segment.bbox[2], unit, ref_h)
+            float(np.prod(probs.max(axis=1)))
+            * option_prior(option, segment.bbox[2], scale * unit, scale * ref_h)
             for option, probs in zip(segment.options, option_probs, strict=True)
         ]
         chosen.append(int(np.argmax(scores)))

@@ -262,3 +262,21 @@ def test_base_of_a_last_two_is_not_taken_for_an_underline() -> None:
     segments = segment_field(mask, 4.0)
     assert kinds(segments) == "ddd"
     assert segments[-1].bbox[1] + segments[-1].bbox[3] >= 63
+
+
+def test_small_raised_cents_do_not_make_a_full_height_digit_look_like_two() -> None:
+    """ "8^46": measured with the narrow raised cents, a full-height "8" would be two digits wide."""
+
+    def block(x: int, y: int, w: int, h: int) -> Piece:
+        return Piece((x, y, w, h), np.full((h, w), 255, np.uint8))
+
+    eight = Segment(
+        "digit", (0, 0, 37, 44), options=[[block(0, 0, 37, 44)], [block(0, 0, 18, 44), block(18, 0, 19, 44)]]
+    )
+    cents = [
+        Segment("digit", (47, 0, 23, 25), raised=True, options=[[block(47, 0, 23, 25)]]),
+        Segment("digit", (72, 0, 18, 25), raised=True, options=[[block(72, 0, 18, 25)]]),
+    ]
+    whole, halves = np.eye(10)[[8]] * 0.95, np.eye(10)[[1, 8]] * 0.99
+    probabilities = [[whole, halves], [np.eye(10)[[4]] * 0.99], [np.eye(10)[[6]] * 0.99]]
+    assert choose_options([eight, *cents], probabilities) == [0, 0, 0]
