@@ -239,3 +239,56 @@ def test_long_hanging_comma_groups_digits() -> None:
     segments = segment_field(mask, 4.0)
     assert kinds(segments) == "ddsddd"
     assert segments[2].char == ","
+
+
+def underlined_cents(touching: bool) -> np.ndarray:
+    """ "56" full height, then small "00" above the line with a stroke under them (the raised style)."""
+    mask = canvas(400, 100)
+    x = draw(mask, "56", 10, baseline=85)
+    left = x + 8
+    right = draw(mask, "0", left, baseline=52, scale=0.9)
+    right = draw(mask, "0", right + 4, baseline=52, scale=0.9)
+    top = 53 if touching else 58
+    cv2.rectangle(mask, (left - 3, top), (right + 3, top + 3), 255, -1)
+    return mask
+
+
+def test_underline_fused_with_raised_cents_is_removed_and_the_cents_are_raised() -> None:
+    segments = segment_field(underlined_cents(touching=True), 4.0)
+    digits = [s for s in segments if s.kind == "digit"]
+    assert [s.raised for s in digits] == [False, False, True, True]
+    assert all(s.bbox[1] + s.bbox[3] <= 54 for s in digits[2:])  # the line is not part of the cents
+
+
+def test_underline_apart_from_the_cents_is_not_merged_into_them() -> None:
+    segments = segment_field(underlined_cents(touching=False), 4.0)
+    digits = [s for s in segments if s.kind == "digit"]
+    assert kinds(segments) == "dddd"
+    assert [s.raised for s in digits] == [False, False, True, True]
+
+
+def test_base_of_a_last_two_is_not_taken_for_an_underline() -> None:
+    mask = canvas()
+    x = draw(mask, "51", 10)
+    draw(mask, "2", x + 6, baseline=64)  # written a little higher than the others
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "ddd"
+    assert segments[-1].bbox[1] + segments[-1].bbox[3] >= 63
+
+
+def test_small_raised_cents_do_not_make_a_full_height_digit_look_like_two() -> None:
+    """ "8^46": measured with the narrow raised cents, a full-height "8" would be two digits wide."""
+
+    def block(x: int, y: int, w: int, h: int) -> Piece:
+        return Piece((x, y, w, h), np.full((h, w), 255, np.uint8))
+
+    eight = Segment(
+        "digit", (0, 0, 37, 44), options=[[block(0, 0, 37, 44)], [block(0, 0, 18, 44), block(18, 0, 19, 44)]]
+    )
+    cents = [
+        Segment("digit", (47, 0, 23, 25), raised=True, options=[[block(47, 0, 23, 25)]]),
+        Segment("digit", (72, 0, 18, 25), raised=True, options=[[block(72, 0, 18, 25)]]),
+    ]
+    whole, halves = np.eye(10)[[8]] * 0.95, np.eye(10)[[1, 8]] * 0.99
+    probabilities = [[whole, halves], [np.eye(10)[[4]] * 0.99], [np.eye(10)[[6]] * 0.99]]
+    assert choose_options([eight, *cents], probabilities) == [0, 0, 0]
