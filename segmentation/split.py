@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -248,21 +249,48 @@ def cut_columns(image: np.ndarray) -> list[int]:
     return sorted(picks, key=lambda c: (projection[c], abs(c - centre)))
 
 
-def three_way_cuts(image: np.ndarray) -> list[list[int]]:
-    """Cut pairs for three touching digits: the deepest projection valley near each third, and the
-    even thirds as a fallback."""
-    width = image.shape[1]
-    projection = cv2.GaussianBlur(
-        (image > 0).astype(np.float32).sum(axis=0).reshape(1, -1), (0, 0), 1.0
-    ).ravel()
-    pairs = [[width // 3, 2 * width // 3]]
-    spread = max(2, width // 8)
+def ink_projection(image: np.ndarray) -> np.ndarray:
+    """Ink per column, lightly smoothed."""
+    ink = (image > 0).astype(np.float32).sum(axis=0).reshape(1, -1)
+    return cv2.GaussianBlur(ink, (0, 0), 1.0).ravel()
+
+
+def ink_span(image: np.ndarray) -> np.ndarray:
+    """Height from the top to the bottom ink pixel of each column, lightly smoothed. Round digits
+    ("000") touch where their curves meet, so the span dips between them even where the ink count
+    (two strokes through an oval's middle) does not."""
+    filled = image > 0
+    height = image.shape[0]
+    has_ink = filled.any(axis=0)
+    top = np.where(has_ink, filled.argmax(axis=0), height)
+    bottom = np.where(has_ink, height - filled[::-1].argmax(axis=0), height)
+    span = (bottom - top).astype(np.float32).reshape(1, -1)
+    return cv2.GaussianBlur(span, (0, 0), 1.0).ravel()
+
+
+def valley_cuts(profile: np.ndarray, count: int) -> list[int] | None:
+    """The lowest point of ``profile`` near each of the ``count - 1`` even divisions, or None when two
+    of them come too close."""
+    width = profile.size
+    spread = max(2, width // (2 * count + 2))
     picks = []
-    for centre in (width // 3, 2 * width // 3):
+    for centre in (k * width // count for k in range(1, count)):
         lo, hi = max(1, centre - spread), min(width - 1, centre + spread)
-        picks.append(lo + int(np.argmin(projection[lo:hi])) if hi > lo else centre)
-    if picks[1] - picks[0] > width // 6 and picks != pairs[0]:
-        pairs.insert(0, picks)
+        picks.append(lo + int(np.argmin(profile[lo:hi])) if hi > lo else centre)
+    apart = all(b - a > width // (2 * count) for a, b in pairwise(picks))
+    return picks if apart else None
+
+
+def n_way_cuts(image: np.ndarray, count: int) -> list[list[int]]:
+    """Cut positions for ``count`` touching digits: the deepest valley of the ink projection near
+    each even division, the same for the ink span when round digits touch, and the even divisions
+    themselves as a fallback."""
+    even = [k * image.shape[1] // count for k in range(1, count)]
+    pairs = [even]
+    for profile in (ink_projection(image), ink_span(image)):
+        picks = valley_cuts(profile, count)
+        if picks is not None and picks not in pairs:
+            pairs.insert(len(pairs) - 1, picks)
     return pairs
 
 
@@ -296,6 +324,16 @@ def attach_flags(blobs: list[Blob], ref_h: float, baseline: float) -> list[Blob]
     return sorted(merged, key=lambda b: b.x)
 
 
+def two_way_cuts(image: np.ndarray) -> list[int]:
+    """Columns for cutting a wide blob in two: the projection valleys, and the narrowest ink span
+    near the middle where two round digits ("00") touch."""
+    columns = cut_columns(image)
+    span_cut = valley_cuts(ink_span(image), 2)
+    if span_cut is not None and all(abs(span_cut[0] - c) >= 2 for c in columns):
+        columns.append(span_cut[0])
+    return columns
+
+
 def piece_from(image: np.ndarray, x0: int, y0: int, left: int, right: int) -> Piece | None:
     part = image[:, left:right]
     rows = np.flatnonzero(part.any(axis=1))
@@ -312,13 +350,13 @@ def digit_options(image: np.ndarray, blob: Blob, ref_h: float) -> list[list[Piec
     options = [[whole]]
     if blob.w < WIDE_ASPECT * min(blob.h, ref_h * 1.1) or blob.w < 6:
         return options
-    for column in cut_columns(image):
+    for column in two_way_cuts(image):
         left = piece_from(image, blob.x, blob.y, 0, column)
         right = piece_from(image, blob.x, blob.y, column, blob.w)
         if left is not None and right is not None:
             options.append([left, right])
     if blob.w > 1.7 * ref_h:
-        for cuts in three_way_cuts(image):
+        for cuts in n_way_cuts(image, 3):
             bounds = zip([0, *cuts], [*cuts, blob.w], strict=True)
             pieces = [piece_from(image, blob.x, blob.y, a, b) for a, b in bounds]
             if all(p is not None for p in pieces):

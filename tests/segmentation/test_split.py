@@ -227,3 +227,18 @@ def test_first_digit_near_the_box_side_stays_a_digit_before_small_fraction_cents
     segments = segment_field(mask, 4.0, leading_sign=True)
     assert kinds(segments).startswith("ddddd")
     assert kinds(segments).endswith("ff")
+
+
+def test_touching_round_zeros_are_offered_a_cut_where_they_meet() -> None:
+    # Two flat ovals touching side by side ("00" written in one stroke): the ink count per column is
+    # lowest through each oval's hollow middle, so only the narrowing ink span finds the contact.
+    mask = canvas()
+    half_width = 22
+    left, right = 60, 60 + 2 * half_width + 2
+    for centre in (left, right):
+        cv2.ellipse(mask, (centre, 50), (half_width, 15), 0, 0, 360, 255, 4)
+    contact = left + half_width + 1
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "d"
+    cuts = [option[0].bbox[0] + option[0].bbox[2] for option in segments[0].options if len(option) == 2]
+    assert any(abs(cut - contact) <= 2 for cut in cuts)
