@@ -28,6 +28,7 @@ RAISED_MAX_HEIGHT = 0.8
 MAX_SPLIT_OPTIONS = 3
 DOLLAR_GAP = 0.35
 DOLLAR_POKE = 1.15  # a "$" whose bar pokes out above and below is this much taller than the digits
+STAGGER = 0.25  # two tall pieces this far apart at top and bottom (digit heights) are one glyph
 MERGE_GAP = 0.35  # largest vertical gap, in digit heights, between pieces merged into one glyph
 COUNT_SIGMA = 0.55  # spread, in digits, of how many digits a blob's width suggests
 # A cut must earn its place: the classifier reads the pieces of a wide single digit (a looped "2", a
@@ -121,12 +122,21 @@ def is_dot(blob: Blob, ref_h: float, baseline: float) -> bool:
     return blob.h < 0.35 * ref_h and blob.w < 0.35 * ref_h and abs(blob.bottom - baseline) < 0.3 * ref_h
 
 
+def staggered(a: Blob, b: Blob, ref_h: float) -> bool:
+    """One blob sits higher than the other at both ends, by a quarter digit height or more: the
+    lead-in flag of a continental "1" drawn apart from its stem, or a "4" broken where the pen
+    lifted. Slanted neighbours that overlap in x stand on the same line and share their tops."""
+    top, bottom = b.y - a.y, b.bottom - a.bottom
+    return top * bottom > 0 and min(abs(top), abs(bottom)) >= STAGGER * ref_h
+
+
 def merge_overlapping(blobs: list[Blob], ref_h: float, baseline: float) -> list[Blob]:
     """Joins pieces of one glyph: blobs whose column ranges overlap by half the narrower one.
 
     This re-attaches a "5"'s flag, the two bars of "=", a "7"'s cross bar, and strokes broken by a
     faint pen. A small dot under a digit's overhang overlaps too little to be merged. Two tall blobs are
-    never merged (slanted neighbours overlap without being one glyph), nor is a dot on the baseline.
+    only merged when ``staggered`` (slanted neighbours overlap without being one glyph), and a dot on
+    the baseline never is.
     """
     merged: list[Blob] = []
     for blob in sorted(blobs, key=lambda b: b.x):
@@ -141,7 +151,8 @@ def merge_overlapping(blobs: list[Blob], ref_h: float, baseline: float) -> list[
             both_tall = min(blob.h, other.h) > 0.6 * ref_h
             v_gap = max(blob.y, other.y) - min(blob.bottom, other.bottom)
             near = v_gap <= MERGE_GAP * ref_h  # pieces of one glyph are close; text above is not
-            if overlap >= 0.5 * narrower and near and not both_tall and not is_dot(other, ref_h, baseline):
+            one_glyph = not both_tall or staggered(blob, other, ref_h)
+            if overlap >= 0.5 * narrower and near and one_glyph and not is_dot(other, ref_h, baseline):
                 merged[i] = union(other, blob)
                 joined = True
                 break

@@ -242,3 +242,22 @@ def test_touching_round_zeros_are_offered_a_cut_where_they_meet() -> None:
     assert kinds(segments) == "d"
     cuts = [option[0].bbox[0] + option[0].bbox[2] for option in segments[0].options if len(option) == 2]
     assert any(abs(cut - contact) <= 2 for cut in cuts)
+
+
+def test_a_flag_drawn_apart_from_its_stem_is_one_glyph_but_slanted_neighbours_stay_two() -> None:
+    # A continental "1" whose lead-in flag (an up-stroke from mid-height to the top) came apart from
+    # its stem: both pieces are tall and overlap in x, but the flag sits higher at both ends.
+    mask = canvas()
+    cv2.line(mask, (18, 56), (42, 26), 255, 4)  # flag: rows 24..58, its top end past the stem
+    cv2.line(mask, (38, 40), (38, 71), 255, 4)  # stem: rows 38..73, not touching the flag
+    draw(mask, "52", 70)
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "ddd"
+    assert segments[0].bbox[0] <= 18 and segments[0].bbox[0] + segments[0].bbox[2] >= 40
+
+    # Two slanted strokes side by side ("11"), overlapping in x but standing on the same line.
+    mask = canvas()
+    cv2.line(mask, (20, 71), (32, 37), 255, 4)
+    cv2.line(mask, (29, 71), (41, 37), 255, 4)
+    draw(mask, "52", 70)
+    assert kinds(segment_field(mask, 4.0)) == "dddd"
