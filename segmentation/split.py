@@ -29,6 +29,8 @@ MAX_SPLIT_OPTIONS = 3
 DOLLAR_GAP = 0.35
 DOLLAR_POKE = 1.15  # a "$" whose bar pokes out above and below is this much taller than the digits
 STAGGER = 0.25  # two tall pieces this far apart at top and bottom (digit heights) are one glyph
+FLOURISH_HEIGHT = 0.6  # a last mark lower than this (x the other digits) may be a closing flourish
+FLOURISH_CLEARANCE = 0.1  # ... when it stays this far (x their height) from their top and baseline
 MERGE_GAP = 0.35  # largest vertical gap, in digit heights, between pieces merged into one glyph
 COUNT_SIGMA = 0.55  # spread, in digits, of how many digits a blob's width suggests
 # A cut must earn its place: the classifier reads the pieces of a wide single digit (a looped "2", a
@@ -425,6 +427,32 @@ def classify_shape(
     return ("digit", None)
 
 
+def has_hole(image: np.ndarray) -> bool:
+    """Whether the ink encloses some paper (a loop: "0", "6", "8", "9")."""
+    paper = (image == 0).astype(np.uint8)
+    padded = cv2.copyMakeBorder(paper, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
+    count, _labels = cv2.connectedComponents(padded, connectivity=4)
+    return count > 2
+
+
+def mark_trailing_flourish(segments: list[Segment]) -> None:
+    """The last mark, when small, without a loop and floating at mid-height (clear of both the
+    digits' baseline and their top line), closes the amount: an "=" whose bars ran together, the
+    tail of a "./" or a closing squiggle. Raised cents reach the digits' top line, a last digit stands
+    on the baseline, and a small last "0" encloses paper."""
+    digits = [s for s in segments if s.kind == "digit"]
+    if len(digits) < 3 or segments[-1] is not digits[-1]:
+        return
+    last, main = digits[-1], digits[:-1]
+    main_h = float(np.median([s.bbox[3] for s in main]))
+    top = float(np.median([s.bbox[1] for s in main]))
+    base = float(np.median([s.bbox[1] + s.bbox[3] for s in main]))
+    _x, y, _w, h = last.bbox
+    floating = y >= top + FLOURISH_CLEARANCE * main_h and y + h <= base - FLOURISH_CLEARANCE * main_h
+    if h < FLOURISH_HEIGHT * main_h and floating and not has_hole(last.options[0][0].image):
+        segments[-1] = Segment("terminator", last.bbox, char="=")
+
+
 def mark_raised(segments: list[Segment]) -> None:
     """Flags the trailing digits written small and above the line (cents written raised, "25^00").
 
@@ -477,6 +505,7 @@ def segment_field(mask: np.ndarray, stroke_width: float = 2.0, leading_sign: boo
         segments.append(segment)
     mark_leading(segments, images, ref_h, baseline, leading_sign, mask.shape[1])
     mark_fraction(segments, ref_h)
+    mark_trailing_flourish(segments)
     mark_raised(segments)
     return segments
 

@@ -261,3 +261,20 @@ def test_a_flag_drawn_apart_from_its_stem_is_one_glyph_but_slanted_neighbours_st
     cv2.line(mask, (29, 71), (41, 37), 255, 4)
     draw(mask, "52", 70)
     assert kinds(segment_field(mask, 4.0)) == "dddd"
+
+
+def test_a_small_open_mark_floating_after_the_last_digit_is_a_flourish_but_a_small_zero_is_not() -> None:
+    # "636=" with the two bars of the "=" run together at their left end: one open blob at mid-height.
+    mask = canvas()
+    x = draw(mask, "636", 10) + 12
+    cv2.line(mask, (x, 48), (x + 20, 48), 255, 3)
+    cv2.line(mask, (x, 56), (x + 20, 56), 255, 3)
+    cv2.line(mask, (x, 48), (x, 56), 255, 3)
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "dddt"
+
+    # The same place holding a small closed "0" (ORAND's small trailing zeros) stays a digit.
+    mask = canvas()
+    x = draw(mask, "636", 10) + 12
+    cv2.ellipse(mask, (x + 11, 52), (11, 7), 0, 0, 360, 255, 3)
+    assert kinds(segment_field(mask, 4.0)) == "dddd"
