@@ -30,6 +30,9 @@ RAISED_MAX_HEIGHT = 0.8
 MAX_SPLIT_OPTIONS = 3
 DOLLAR_GAP = 0.35
 DOLLAR_POKE = 1.15  # a "$" whose bar pokes out above and below is this much taller than the digits
+STAGGER = 0.25  # two tall pieces this far apart at top and bottom (digit heights) are one glyph
+FLOURISH_HEIGHT = 0.6  # a last mark lower than this (x the other digits) may be a closing flourish
+FLOURISH_CLEARANCE = 0.1  # ... when it stays this far (x their height) from their top and baseline
 MERGE_GAP = 0.35  # largest vertical gap, in digit heights, between pieces merged into one glyph
 COUNT_SIGMA = 0.55  # spread, in digits, of how many digits a blob's width suggests
 # A cut must earn its place: the classifier reads the pieces of a wide single digit (a looped "2", a
@@ -133,12 +136,21 @@ def is_dot(blob: Blob, ref_h: float, baseline: float) -> bool:
     return blob.h < 0.35 * ref_h and blob.w < 0.35 * ref_h and abs(blob.bottom - baseline) < 0.3 * ref_h
 
 
+def staggered(a: Blob, b: Blob, ref_h: float) -> bool:
+    """One blob sits higher than the other at both ends, by a quarter digit height or more: the
+    lead-in flag of a continental "1" drawn apart from its stem, or a "4" broken where the pen
+    lifted. Slanted neighbours that overlap in x stand on the same line and share their tops."""
+    top, bottom = b.y - a.y, b.bottom - a.bottom
+    return top * bottom > 0 and min(abs(top), abs(bottom)) >= STAGGER * ref_h
+
+
 def merge_overlapping(blobs: list[Blob], ref_h: float, baseline: float) -> list[Blob]:
     """Joins pieces of one glyph: blobs whose column ranges overlap by half the narrower one.
 
     This re-attaches a "5"'s flag, the two bars of "=", a "7"'s cross bar, and strokes broken by a
     faint pen. A small dot under a digit's overhang overlaps too little to be merged. Two tall blobs are
-    never merged (slanted neighbours overlap without being one glyph), nor is a dot on the baseline.
+    only merged when ``staggered`` (slanted neighbours overlap without being one glyph), and a dot on
+    the baseline never is.
     """
     merged: list[Blob] = []
     for blob in sorted(blobs, key=lambda b: b.x):
@@ -153,7 +165,8 @@ def merge_overlapping(blobs: list[Blob], ref_h: float, baseline: float) -> list[
             both_tall = min(blob.h, other.h) > 0.6 * ref_h
             v_gap = max(blob.y, other.y) - min(blob.bottom, other.bottom)
             near = v_gap <= MERGE_GAP * ref_h  # pieces of one glyph are close; text above is not
-            if overlap >= 0.5 * narrower and near and not both_tall and not is_dot(other, ref_h, baseline):
+            one_glyph = not both_tall or staggered(blob, other, ref_h)
+            if overlap >= 0.5 * narrower and near and one_glyph and not is_dot(other, ref_h, baseline):
                 merged[i] = union(other, blob)
                 joined = True
                 break
@@ -261,21 +274,48 @@ def cut_columns(image: np.ndarray) -> list[int]:
     return sorted(picks, key=lambda c: (projection[c], abs(c - centre)))
 
 
-def three_way_cuts(image: np.ndarray) -> list[list[int]]:
-    """Cut pairs for three touching digits: the deepest projection valley near each third, and the
-    even thirds as a fallback."""
-    width = image.shape[1]
-    projection = cv2.GaussianBlur(
-        (image > 0).astype(np.float32).sum(axis=0).reshape(1, -1), (0, 0), 1.0
-    ).ravel()
-    pairs = [[width // 3, 2 * width // 3]]
-    spread = max(2, width // 8)
+def ink_projection(image: np.ndarray) -> np.ndarray:
+    """Ink per column, lightly smoothed."""
+    ink = (image > 0).astype(np.float32).sum(axis=0).reshape(1, -1)
+    return cv2.GaussianBlur(ink, (0, 0), 1.0).ravel()
+
+
+def ink_span(image: np.ndarray) -> np.ndarray:
+    """Height from the top to the bottom ink pixel of each column, lightly smoothed. Round digits
+    ("000") touch where their curves meet, so the span dips between them even where the ink count
+    (two strokes through an oval's middle) does not."""
+    filled = image > 0
+    height = image.shape[0]
+    has_ink = filled.any(axis=0)
+    top = np.where(has_ink, filled.argmax(axis=0), height)
+    bottom = np.where(has_ink, height - filled[::-1].argmax(axis=0), height)
+    span = (bottom - top).astype(np.float32).reshape(1, -1)
+    return cv2.GaussianBlur(span, (0, 0), 1.0).ravel()
+
+
+def valley_cuts(profile: np.ndarray, count: int) -> list[int] | None:
+    """The lowest point of ``profile`` near each of the ``count - 1`` even divisions, or None when two
+    of them come too close."""
+    width = profile.size
+    spread = max(2, width // (2 * count + 2))
     picks = []
-    for centre in (width // 3, 2 * width // 3):
+    for centre in (k * width // count for k in range(1, count)):
         lo, hi = max(1, centre - spread), min(width - 1, centre + spread)
-        picks.append(lo + int(np.argmin(projection[lo:hi])) if hi > lo else centre)
-    if picks[1] - picks[0] > width // 6 and picks != pairs[0]:
-        pairs.insert(0, picks)
+        picks.append(lo + int(np.argmin(profile[lo:hi])) if hi > lo else centre)
+    apart = all(b - a > width // (2 * count) for a, b in pairwise(picks))
+    return picks if apart else None
+
+
+def n_way_cuts(image: np.ndarray, count: int) -> list[list[int]]:
+    """Cut positions for ``count`` touching digits: the deepest valley of the ink projection near
+    each even division, the same for the ink span when round digits touch, and the even divisions
+    themselves as a fallback."""
+    even = [k * image.shape[1] // count for k in range(1, count)]
+    pairs = [even]
+    for profile in (ink_projection(image), ink_span(image)):
+        picks = valley_cuts(profile, count)
+        if picks is not None and picks not in pairs:
+            pairs.insert(len(pairs) - 1, picks)
     return pairs
 
 
@@ -309,6 +349,16 @@ def attach_flags(blobs: list[Blob], ref_h: float, baseline: float) -> list[Blob]
     return sorted(merged, key=lambda b: b.x)
 
 
+def two_way_cuts(image: np.ndarray) -> list[int]:
+    """Columns for cutting a wide blob in two: the projection valleys, and the narrowest ink span
+    near the middle where two round digits ("00") touch."""
+    columns = cut_columns(image)
+    span_cut = valley_cuts(ink_span(image), 2)
+    if span_cut is not None and all(abs(span_cut[0] - c) >= 2 for c in columns):
+        columns.append(span_cut[0])
+    return columns
+
+
 def piece_from(image: np.ndarray, x0: int, y0: int, left: int, right: int) -> Piece | None:
     part = image[:, left:right]
     rows = np.flatnonzero(part.any(axis=1))
@@ -325,13 +375,13 @@ def digit_options(image: np.ndarray, blob: Blob, ref_h: float) -> list[list[Piec
     options = [[whole]]
     if blob.w < WIDE_ASPECT * min(blob.h, ref_h * 1.1) or blob.w < 6:
         return options
-    for column in cut_columns(image):
+    for column in two_way_cuts(image):
         left = piece_from(image, blob.x, blob.y, 0, column)
         right = piece_from(image, blob.x, blob.y, column, blob.w)
         if left is not None and right is not None:
             options.append([left, right])
     if blob.w > 1.7 * ref_h:
-        for cuts in three_way_cuts(image):
+        for cuts in n_way_cuts(image, 3):
             bounds = zip([0, *cuts], [*cuts, blob.w], strict=True)
             pieces = [piece_from(image, blob.x, blob.y, a, b) for a, b in bounds]
             if all(p is not None for p in pieces):
@@ -404,6 +454,32 @@ def classify_shape(
         below = blob.bottom - baseline
         return ("separator", "," if blob.h > 1.4 * blob.w and below > 0.1 * ref_h else ".")
     return ("digit", None)
+
+
+def has_hole(image: np.ndarray) -> bool:
+    """Whether the ink encloses some paper (a loop: "0", "6", "8", "9")."""
+    paper = (image == 0).astype(np.uint8)
+    padded = cv2.copyMakeBorder(paper, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
+    count, _labels = cv2.connectedComponents(padded, connectivity=4)
+    return count > 2
+
+
+def mark_trailing_flourish(segments: list[Segment]) -> None:
+    """The last mark, when small, without a loop and floating at mid-height (clear of both the
+    digits' baseline and their top line), closes the amount: an "=" whose bars ran together, the
+    tail of a "./" or a closing squiggle. Raised cents reach the digits' top line, a last digit stands
+    on the baseline, and a small last "0" encloses paper."""
+    digits = [s for s in segments if s.kind == "digit"]
+    if len(digits) < 3 or segments[-1] is not digits[-1]:
+        return
+    last, main = digits[-1], digits[:-1]
+    main_h = float(np.median([s.bbox[3] for s in main]))
+    top = float(np.median([s.bbox[1] for s in main]))
+    base = float(np.median([s.bbox[1] + s.bbox[3] for s in main]))
+    _x, y, _w, h = last.bbox
+    floating = y >= top + FLOURISH_CLEARANCE * main_h and y + h <= base - FLOURISH_CLEARANCE * main_h
+    if h < FLOURISH_HEIGHT * main_h and floating and not has_hole(last.options[0][0].image):
+        segments[-1] = Segment("terminator", last.bbox, char="=")
 
 
 def mark_raised(segments: list[Segment]) -> None:
@@ -602,6 +678,7 @@ def segment_field(mask: np.ndarray, stroke_width: float = 2.0, leading_sign: boo
         segments.append(segment)
     mark_leading(segments, images, ref_h, baseline, leading_sign, mask.shape[1])
     mark_fraction(segments, ref_h)
+    mark_trailing_flourish(segments)
     mark_raised(segments)
     if underline is not None:
         mark_underlined(segments, underline)

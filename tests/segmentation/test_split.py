@@ -292,3 +292,54 @@ def test_small_raised_cents_do_not_make_a_full_height_digit_look_like_two() -> N
     whole, halves = np.eye(10)[[8]] * 0.95, np.eye(10)[[1, 8]] * 0.99
     probabilities = [[whole, halves], [np.eye(10)[[4]] * 0.99], [np.eye(10)[[6]] * 0.99]]
     assert choose_options([eight, *cents], probabilities) == [0, 0, 0]
+
+
+def test_touching_round_zeros_are_offered_a_cut_where_they_meet() -> None:
+    # Two flat ovals touching side by side ("00" written in one stroke): the ink count per column is
+    # lowest through each oval's hollow middle, so only the narrowing ink span finds the contact.
+    mask = canvas()
+    half_width = 22
+    left, right = 60, 60 + 2 * half_width + 2
+    for centre in (left, right):
+        cv2.ellipse(mask, (centre, 50), (half_width, 15), 0, 0, 360, 255, 4)
+    contact = left + half_width + 1
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "d"
+    cuts = [option[0].bbox[0] + option[0].bbox[2] for option in segments[0].options if len(option) == 2]
+    assert any(abs(cut - contact) <= 2 for cut in cuts)
+
+
+def test_a_flag_drawn_apart_from_its_stem_is_one_glyph_but_slanted_neighbours_stay_two() -> None:
+    # A continental "1" whose lead-in flag (an up-stroke from mid-height to the top) came apart from
+    # its stem: both pieces are tall and overlap in x, but the flag sits higher at both ends.
+    mask = canvas()
+    cv2.line(mask, (18, 56), (42, 26), 255, 4)  # flag: rows 24..58, its top end past the stem
+    cv2.line(mask, (38, 40), (38, 71), 255, 4)  # stem: rows 38..73, not touching the flag
+    draw(mask, "52", 70)
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "ddd"
+    assert segments[0].bbox[0] <= 18 and segments[0].bbox[0] + segments[0].bbox[2] >= 40
+
+    # Two slanted strokes side by side ("11"), overlapping in x but standing on the same line.
+    mask = canvas()
+    cv2.line(mask, (20, 71), (32, 37), 255, 4)
+    cv2.line(mask, (29, 71), (41, 37), 255, 4)
+    draw(mask, "52", 70)
+    assert kinds(segment_field(mask, 4.0)) == "dddd"
+
+
+def test_a_small_open_mark_floating_after_the_last_digit_is_a_flourish_but_a_small_zero_is_not() -> None:
+    # "636=" with the two bars of the "=" run together at their left end: one open blob at mid-height.
+    mask = canvas()
+    x = draw(mask, "636", 10) + 12
+    cv2.line(mask, (x, 48), (x + 20, 48), 255, 3)
+    cv2.line(mask, (x, 56), (x + 20, 56), 255, 3)
+    cv2.line(mask, (x, 48), (x, 56), 255, 3)
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "dddt"
+
+    # The same place holding a small closed "0" (ORAND's small trailing zeros) stays a digit.
+    mask = canvas()
+    x = draw(mask, "636", 10) + 12
+    cv2.ellipse(mask, (x + 11, 52), (11, 7), 0, 0, 360, 255, 3)
+    assert kinds(segment_field(mask, 4.0)) == "dddd"
