@@ -136,12 +136,15 @@ def is_dot(blob: Blob, ref_h: float, baseline: float) -> bool:
     return blob.h < 0.35 * ref_h and blob.w < 0.35 * ref_h and abs(blob.bottom - baseline) < 0.3 * ref_h
 
 
-def staggered(a: Blob, b: Blob, ref_h: float) -> bool:
+def staggered(a: Blob, b: Blob, ref_h: float, baseline: float) -> bool:
     """One blob sits higher than the other at both ends, by a quarter digit height or more: the
     lead-in flag of a continental "1" drawn apart from its stem, or a "4" broken where the pen
-    lifted. Slanted neighbours that overlap in x stand on the same line and share their tops."""
+    lifted. Slanted neighbours that overlap in x stand on the same line and share their tops. The
+    lower piece stands on the line: one that hangs far below it is a long comma ("1,59,000")."""
     top, bottom = b.y - a.y, b.bottom - a.bottom
-    return top * bottom > 0 and min(abs(top), abs(bottom)) >= STAGGER * ref_h
+    lower = b if bottom > 0 else a
+    hangs = lower.bottom > baseline + 0.35 * ref_h
+    return top * bottom > 0 and min(abs(top), abs(bottom)) >= STAGGER * ref_h and not hangs
 
 
 def merge_overlapping(blobs: list[Blob], ref_h: float, baseline: float) -> list[Blob]:
@@ -165,7 +168,7 @@ def merge_overlapping(blobs: list[Blob], ref_h: float, baseline: float) -> list[
             both_tall = min(blob.h, other.h) > 0.6 * ref_h
             v_gap = max(blob.y, other.y) - min(blob.bottom, other.bottom)
             near = v_gap <= MERGE_GAP * ref_h  # pieces of one glyph are close; text above is not
-            one_glyph = not both_tall or staggered(blob, other, ref_h)
+            one_glyph = not both_tall or staggered(blob, other, ref_h, baseline)
             if overlap >= 0.5 * narrower and near and one_glyph and not is_dot(other, ref_h, baseline):
                 merged[i] = union(other, blob)
                 joined = True

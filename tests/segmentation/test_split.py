@@ -343,3 +343,14 @@ def test_a_small_open_mark_floating_after_the_last_digit_is_a_flourish_but_a_sma
     x = draw(mask, "636", 10) + 12
     cv2.ellipse(mask, (x + 11, 52), (11, 7), 0, 0, 360, 255, 3)
     assert kinds(segment_field(mask, 4.0)) == "dddd"
+
+
+def test_long_comma_under_the_digit_before_it_is_not_merged_into_that_digit() -> None:
+    """A slanted long comma reaching back under the "0" before it: it sits lower than the "0" at both
+    ends like a detached "1" flag would, but it hangs below the line, so it stays a separator."""
+    mask = canvas(420, 110)
+    x = draw(mask, "20", 10, baseline=70)
+    cv2.line(mask, (x + 2, 62), (x - 12, 104), 255, 4)
+    draw(mask, "000", x + 18, baseline=70)
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "ddsddd"
