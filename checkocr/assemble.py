@@ -13,7 +13,8 @@ A pure function (no images), so every written format can be unit-tested from a g
 
 ``decimal`` forces the decimal mark: "." (commas group), "," (dots group), or "auto" (by position).
 The confidence is the estimated probability that the whole amount is right: the product of the digits'
-top probabilities times a structure factor (< 1 when the decimal mark or the grouping is ambiguous).
+top probabilities times a structure factor (< 1 when the decimal mark, the grouping or a fraction's
+cents are ambiguous); an amount of zero has confidence 0.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ GROUP_MARKS = {".", ",", "'", " "}
 AMBIGUOUS_DECIMAL = 0.93  # one separator with two digits after it: decimal point or a lost digit?
 IRREGULAR_GROUPS = 0.85  # grouping separators that do not fall every three (or lakh) digits
 FRACTION_CONFIRMED = 1.0
+# A "/100" was found but fewer than three digits stand before it: "16/100" is 0.16 or 16.00 with the
+# cents lost, and a misread slash is as likely as either (dev synthetic: the one such reading was wrong).
+FRACTION_UNRESOLVED = 0.85
 
 
 class AssemblyError(ValueError):
@@ -193,6 +197,12 @@ def decide_cents(
     return groups, None, factor
 
 
+def amount_payable(integer: str, cents: str) -> bool:
+    """No check is written for nothing: an amount of 0.00 means digits were lost or a sign or a
+    flourish was read as "0", so such a reading is never right and must go to review."""
+    return int(integer) > 0 or int(cents) > 0
+
+
 def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", accept_threshold: float = 0.9) -> Assembly:
     """The amount, integer cents, confidence and characters of a left-to-right glyph list."""
     if decimal not in ("auto", ".", ","):
@@ -222,6 +232,7 @@ def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", accept_threshol
             factor = FRACTION_CONFIRMED
         else:
             integer_groups = groups
+            factor = FRACTION_UNRESOLVED
     elif len(raised) == 2 and len(raised) < len(digits):
         groups, marks = split_groups([g for g in main if g.kind in ("digit", "separator")])
         integer_groups, cents = groups, "".join(g.char for g in raised)
@@ -236,7 +247,7 @@ def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", accept_threshol
     amount = f"{integer}.{cents}"
     used = [g for g in work if g.kind == "digit"]
     confidence = float(np.prod([g.confidence for g in used])) * factor
-    confidence = min(1.0, max(0.0, confidence))
+    confidence = min(1.0, max(0.0, confidence)) if amount_payable(integer, cents) else 0.0
     return Assembly(
         amount=amount,
         amount_cents=int(integer) * 100 + int(cents),

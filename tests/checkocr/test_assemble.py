@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checkocr.assemble import AMBIGUOUS_DECIMAL, AssemblyError, Glyph, assemble
+from checkocr.assemble import AMBIGUOUS_DECIMAL, FRACTION_UNRESOLVED, AssemblyError, Glyph, assemble
 
 H = 40  # digit height in these fake layouts
 
@@ -175,3 +175,19 @@ def test_upright_slash_before_the_closing_dash_is_a_terminator() -> None:
     assert [c.char for c in result.characters[-2:]] == ["/", "-"]
     # A "1" followed by ".-" stays a digit (ORAND "19.711.-").
     assert assemble(layout("19.711.-")).amount == "19711.00"
+
+
+def test_an_amount_of_zero_is_never_accepted() -> None:
+    """No check is written for nothing: a zero reading lost its digits or read a mark as "0"."""
+    result = assemble(layout("0.00"), accept_threshold=0.0)
+    assert result.amount == "0.00"
+    assert result.confidence == 0.0
+    assert assemble(layout("0.08")).confidence > 0.9
+
+
+def test_a_fraction_without_cents_before_it_is_doubtful() -> None:
+    """ "16/100" with two digits is 0.16 or 16.00 with the cents lost: the structure is in doubt."""
+    result = assemble(layout("16FC"))
+    assert result.amount == "16.00"
+    assert result.confidence == pytest.approx(0.99**2 * FRACTION_UNRESOLVED, abs=1e-5)
+    assert assemble(layout("1656FC")).confidence == pytest.approx(0.99**4, abs=1e-5)
