@@ -56,7 +56,8 @@ def test_field_reading_plumbing_with_one_model_batch() -> None:
     assert reading.amount == "777.00" and reading.amount_cents == 77700
     assert reading.field is not None and reading.field.source == "given"
     p7 = float(reader_module.adjust_priors(classifier.predict(np.zeros((1, 28, 28, 1), np.float32)))[0, 7])
-    assert reading.confidence == pytest.approx(p7**3, abs=1e-4)
+    # x height_agreement, which is 0.9997 for these Hershey digits (heights 41, 40, 40 px)
+    assert reading.confidence == pytest.approx(p7**3, abs=1e-3)
     assert not reading.needs_review
     assert set(reading.timings_ms) == {"decode", "locate", "segment", "classify", "total"}
     assert reading.model.name == "seven"
@@ -169,3 +170,29 @@ def test_sign_like_first_mark_is_a_dollar_unless_read_as_a_sure_digit(
     reading = Reader(DoubtfulClassifier(p), accept_threshold=0.5).read_array(drawn_field(), region="field")  # type: ignore[arg-type]
     assert reading.amount == amount
     assert (reading.characters[0].kind == "currency") == (amount == "77.00")
+
+
+def test_a_digit_far_off_the_others_height_lowers_the_confidence() -> None:
+    """A digit twice as tall as the others is likely a segmentation error that reads confidently."""
+    grey = np.full((150, 360), 225, np.uint8)
+    cv2.putText(grey, "3 1", (20, 120), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 25, 5)
+    cv2.putText(grey, "1", (200, 120), cv2.FONT_HERSHEY_SIMPLEX, 4.0, 25, 9)
+    reader = Reader(SevenClassifier(), accept_threshold=0.5)  # type: ignore[arg-type]
+    tall = reader.read_array(grey, region="field")
+    digits = float(np.prod([c.confidence for c in tall.characters if c.kind == "digit"]))
+    assert tall.amount is not None
+    assert tall.confidence < 0.85 * digits
+    assert tall.confidence > 0.5 * digits  # a doubt, not a rejection
+
+
+def test_height_agreement_leaves_raised_cents_out() -> None:
+    def digit(height: int, raised: bool = False) -> Segment:
+        return Segment("digit", (0, 0, 20, height), raised=raised)
+
+    assert reader_module.height_agreement([digit(40), digit(42), digit(20, True), digit(21, True)]) > 0.99
+    assert reader_module.height_agreement([digit(40), digit(40), digit(80)]) == pytest.approx(
+        float(np.exp(-reader_module.HEIGHT_DOUBT * np.log(2) ** 2))
+    )
+    assert reader_module.height_agreement([digit(40)]) == 1.0
+    dot = Segment("separator", (0, 30, 5, 5), char=".")
+    assert reader_module.height_agreement([digit(40), dot, digit(40)]) == 1.0
