@@ -63,3 +63,27 @@ def test_field_shaped_or_blank_images_fall_back_to_whole_image() -> None:
     assert location.source == "whole_image"
     assert location.bbox == (0, 0, 1400, 600)
     assert location.confidence < 1.0
+
+
+def thin_ruled_check(tilt: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A check whose rules are one pixel thin, turned by ``tilt`` degrees about the amount box."""
+    height, width = 700, 1600
+    grey = np.full((height, width), 235, np.uint8)
+    cv2.line(grey, (60, 380), (1300, 380), 70, 1)  # legal amount line
+    cv2.line(grey, (1100, 120), (1450, 120), 70, 1)  # date line
+    box = (1200, 200, 340, 100)
+    x, y, w, h = box
+    cv2.rectangle(grey, (x, y), (x + w, y + h), 60, 1)
+    cv2.putText(grey, "125.00", (x + 30, y + 75), cv2.FONT_HERSHEY_SIMPLEX, 1.8, 20, 4)
+    matrix = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), tilt, 1.0)
+    return cv2.warpAffine(grey, matrix, (width, height), borderValue=235), box
+
+
+def test_thin_box_rules_on_a_check_three_degrees_askew_are_found() -> None:
+    # At the working width such rules climb a row every ~19 px, shorter than the opening kernel.
+    for tilt in (3.0, -3.0):
+        grey, box = thin_ruled_check(tilt)
+        location = locate_field(grey)
+        assert location.source == "detected"
+        assert iou(location.bbox, box) >= 0.7
+        assert abs(abs(location.tilt) - 3.0) < 0.8
