@@ -157,7 +157,9 @@ def box_candidates(horizontal: np.ndarray, vertical: np.ndarray) -> list[Candida
             band_bottom = bottom[1] + bottom[3]
             # A box side is a vertical rule, or the place where both rules end together; where only
             # one rule ends (a date line above a guide line) there is no box edge.
-            aligned = 0.03 * width
+            # A date line above a guide line ends up to 3% of the width away from it (that pair once
+            # made a box whose side cut off the first digit); a printed box's rules end together.
+            aligned = 0.02 * width
             cuts = separators(vertical, top[1], band_bottom, left, right)
             if abs(top[0] - bottom[0]) <= aligned or has_side(vertical, top[1], band_bottom, left):
                 cuts.append(left)
@@ -277,16 +279,20 @@ def best_candidate(
     contrast: np.ndarray, mask: np.ndarray, askew: bool
 ) -> tuple[Candidate | None, np.ndarray]:
     """The best-scoring box (at the first contrast floor that shows one) or else guide line, with the
-    horizontal-rule map it was found on; None when there is no candidate at all."""
+    horizontal-rule map it was found on; None when there is no candidate at all.
+
+    Guide lines are scored too when no box is plausible: at the faint floor, texture (guilloche, tint
+    edges) can pair into boxes that all score low while the amount's guide line is plain.
+    """
     for floor in LINE_FLOORS:
         horizontal, vertical = line_maps(contrast, floor, askew)
         candidates = box_candidates(horizontal, vertical)
         if candidates:
             break
-    if not candidates:
-        candidates = line_candidates(horizontal)
     lines = horizontal  # vertical strokes of handwriting also pass the short vertical kernel
     scored = [dataclasses.replace(c, score=score(c, mask, lines)) for c in candidates]
+    if not scored or max(c.score for c in scored) < MIN_SCORE:
+        scored += [dataclasses.replace(c, score=score(c, mask, lines)) for c in line_candidates(horizontal)]
     return max(scored, key=lambda c: c.score, default=None), horizontal
 
 

@@ -87,3 +87,33 @@ def test_thin_box_rules_on_a_check_three_degrees_askew_are_found() -> None:
         assert location.source == "detected"
         assert iou(location.bbox, box) >= 0.7
         assert abs(abs(location.tilt) - 3.0) < 0.8
+
+
+def guide_line_check(faint_box: bool = False) -> np.ndarray:
+    """A personal check without an amount box: "$" and a guide line under the amount, and a date line
+    above whose left end lies 3% of the check's width to the right of the guide line's."""
+    grey = np.full((700, 1600), 235, np.uint8)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    cv2.line(grey, (60, 420), (1300, 420), 70, 2)  # legal amount line
+    cv2.line(grey, (1262, 150), (1536, 150), 70, 2)  # date line
+    cv2.putText(grey, "3/19/2025", (1300, 140), font, 0.8, 60, 1)
+    cv2.putText(grey, "$", (1170, 250), font, 0.9, 60, 2)
+    cv2.line(grey, (1214, 260), (1530, 260), 70, 2)  # guide line under the amount
+    cv2.putText(grey, "10.94", (1228, 245), font, 2.2, 20, 5)
+    if faint_box:  # a tint panel's edges: rules only the faint contrast floor sees
+        cv2.rectangle(grey, (100, 480), (700, 600), 205, 2)
+    return grey
+
+
+def test_date_line_ending_away_from_the_guide_line_makes_no_box_side() -> None:
+    # The date line and the guide line paired into a box whose left side, the date line's end, cut
+    # the first digit off.
+    location = locate_field(guide_line_check())
+    assert location.source == "detected"
+    assert location.bbox[0] <= 1225
+
+
+def test_guide_line_wins_over_implausible_faint_boxes() -> None:
+    location = locate_field(guide_line_check(faint_box=True))
+    assert location.source == "detected"
+    assert location.bbox[0] <= 1225 and location.bbox[0] + location.bbox[2] >= 1500
