@@ -196,7 +196,9 @@ def principal_angle(image: np.ndarray) -> float:
 
 
 def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
-    """A thin straight stroke leaning right: the "/" of "56/100" or of the "/-" terminator."""
+    """A thin straight stroke leaning right: the "/" of "56/100" or of the "/-" terminator. A stroke
+    closing a loop is a narrow slanted "8" or "0", never a slash (raised "^00" after it then read as
+    the fraction's "100")."""
     height = image.shape[0]
     if height < 0.5 * ref_h:
         return False
@@ -205,7 +207,7 @@ def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
         return False
     slope = moments["mu11"] / moments["mu02"]  # dx/dy; "/" runs left as y grows: negative
     length, thickness, _tilt = stroke_shape(image)
-    return slope <= -0.3 and thickness <= 0.3 * length
+    return slope <= -0.3 and thickness <= 0.3 * length and not has_hole(image)
 
 
 def is_dollar(image: np.ndarray, others_h: float) -> bool:

@@ -368,3 +368,15 @@ def test_a_broad_zero_is_not_cut_but_touching_zeros_still_are() -> None:
     assert kinds(segments) == "dddd"
     assert len(segments[2].options) == 1
     assert any(len(option) == 2 for option in segments[3].options)
+
+
+def test_a_narrow_slanted_loop_is_not_a_fraction_slash() -> None:
+    # A thin "8" or "0" leaning right has the slash's outline, but it closes a loop: the small digits
+    # after it are raised cents, not the "100" of a fraction.
+    mask = canvas()
+    x = draw(mask, "16", 10)
+    cv2.ellipse(mask, (x + 22, 48), (5, 24), 20, 0, 360, 255, 3)
+    draw(mask, "00", x + 45, baseline=50, scale=0.8)
+    segments = segment_field(mask, 3.0)
+    assert kinds(segments) == "ddddd"
+    assert not segments[2].slash_like
