@@ -203,7 +203,10 @@ def line_candidates(horizontal: np.ndarray) -> list[Candidate]:
         top = max(0, y - band)
         for ox, oy, ow, oh in rules:
             overlaps = min(x + w, ox + ow) - max(x, ox) > 0.3 * w
-            if overlaps and top <= oy + oh < y - 4:
+            # A rule much shorter than the guide line is a pen stroke (the line under raised cents),
+            # not the date line above.
+            printed = ow >= 0.6 * w
+            if overlaps and printed and top <= oy + oh < y - 4:
                 top = oy + oh + 1
         found.append(Candidate(x, top, w, y + h - top, "line", bottom_rule=h))
     return found

@@ -117,3 +117,14 @@ def test_guide_line_wins_over_implausible_faint_boxes() -> None:
     location = locate_field(guide_line_check(faint_box=True))
     assert location.source == "detected"
     assert location.bbox[0] <= 1225 and location.bbox[0] + location.bbox[2] >= 1500
+
+
+def test_a_short_pen_stroke_above_the_guide_line_does_not_cap_the_field() -> None:
+    # The line drawn under raised cents is a rule to the opening, but too short to be printed: the
+    # field above the guide line was cut down to the strip under it.
+    grey = guide_line_check()
+    cv2.line(grey, (1410, 230), (1490, 230), 20, 4)
+    location = locate_field(grey)
+    assert location.source == "detected"
+    _x, y, _w, h = location.bbox
+    assert y <= 190 and y + h >= 260
