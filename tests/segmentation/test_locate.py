@@ -128,3 +128,13 @@ def test_a_short_pen_stroke_above_the_guide_line_does_not_cap_the_field() -> Non
     assert location.source == "detected"
     _x, y, _w, h = location.bbox
     assert y <= 190 and y + h >= 260
+
+
+def test_payee_line_stopping_short_of_the_guide_line_is_not_joined_to_it() -> None:
+    # On the same row, 24 px (12 at the working width) apart: joined, the two made one line too long
+    # to be the amount's guide line, and nothing was found.
+    grey = guide_line_check()
+    cv2.line(grey, (250, 260), (1190, 260), 70, 2)
+    location = locate_field(grey)
+    assert location.source == "detected"
+    assert 1190 <= location.bbox[0] <= 1225
