@@ -259,12 +259,13 @@ def locate_field(grey: np.ndarray) -> FieldLocation:
     small = cv2.resize(grey, (WORK_WIDTH, max(8, round(height * scale))), interpolation=cv2.INTER_AREA)
     contrast = contrast_map(small)
     mask = ink_mask(contrast)
-    best, horizontal = best_candidate(contrast, mask, askew=False)
-    if best is None or best.score < DOUBTFUL_SCORE or best.kind != "box":
+    best, horizontal, boxes_seen = best_candidate(contrast, mask, askew=False)
+    if best is None or best.score < DOUBTFUL_SCORE or (best.kind == "line" and boxes_seen):
         # Thin rules on a check scanned a few degrees askew break into row runs shorter than the
-        # opening kernel, and what is left is a guide line or a stray box: look again with the rules
-        # grown (``thickened``) and keep the better find.
-        askew, askew_horizontal = best_candidate(contrast, mask, askew=True)
+        # opening kernel, and what is left is a poor guide line or stray boxes: look again with the
+        # rules grown (``thickened``) and keep the better find. A good guide line with no box in
+        # sight stays: grown, the waves of a guilloche pair into boxes that score well.
+        askew, askew_horizontal, _ = best_candidate(contrast, mask, askew=True)
         if askew is not None and (best is None or askew.score > best.score):
             best, horizontal = askew, askew_horizontal
     if best is None or best.score < MIN_SCORE:
@@ -282,9 +283,10 @@ def locate_field(grey: np.ndarray) -> FieldLocation:
 
 def best_candidate(
     contrast: np.ndarray, mask: np.ndarray, askew: bool
-) -> tuple[Candidate | None, np.ndarray]:
+) -> tuple[Candidate | None, np.ndarray, bool]:
     """The best-scoring box (at the first contrast floor that shows one) or else guide line, with the
-    horizontal-rule map it was found on; None when there is no candidate at all.
+    horizontal-rule map it was found on (None when there is no candidate at all) and whether any box
+    was seen.
 
     Guide lines are scored too when no box is plausible: at the faint floor, texture (guilloche, tint
     edges) can pair into boxes that all score low while the amount's guide line is plain.
@@ -298,7 +300,7 @@ def best_candidate(
     scored = [dataclasses.replace(c, score=score(c, mask, lines)) for c in candidates]
     if not scored or max(c.score for c in scored) < MIN_SCORE:
         scored += [dataclasses.replace(c, score=score(c, mask, lines)) for c in line_candidates(horizontal)]
-    return max(scored, key=lambda c: c.score, default=None), horizontal
+    return max(scored, key=lambda c: c.score, default=None), horizontal, bool(candidates)
 
 
 def rule_tilt(c: Candidate, horizontal: np.ndarray) -> float:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
-from segmentation.locate import locate_field
+from segmentation import locate
+from segmentation.locate import Candidate, locate_field
 
 
 def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -138,3 +140,25 @@ def test_payee_line_stopping_short_of_the_guide_line_is_not_joined_to_it() -> No
     location = locate_field(grey)
     assert location.source == "detected"
     assert 1190 <= location.bbox[0] <= 1225
+
+
+def test_a_good_guide_line_with_no_box_in_sight_is_not_replaced_by_the_askew_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Grown by the askew search, the waves of a guilloche pair into "boxes" that score well; a guide
+    # line found where no box was seen at all is kept. A line that won over poor boxes is not.
+    line = Candidate(600, 100, 170, 50, "line", 0.77, bottom_rule=3)
+    wave_box = Candidate(450, 200, 340, 70, "box", 0.97, top_rule=2, bottom_rule=2)
+
+    def fake(boxes_seen: bool):
+        def best(_contrast: np.ndarray, _mask: np.ndarray, askew: bool):
+            horizontal = np.zeros((350, 800), np.uint8)
+            return (wave_box, horizontal, True) if askew else (line, horizontal, boxes_seen)
+
+        return best
+
+    grey = np.full((700, 1600), 235, np.uint8)
+    monkeypatch.setattr(locate, "best_candidate", fake(boxes_seen=False))
+    assert locate_field(grey).bbox == (1200, 200, 340, 100)
+    monkeypatch.setattr(locate, "best_candidate", fake(boxes_seen=True))
+    assert locate_field(grey).bbox == (900, 400, 680, 140)
