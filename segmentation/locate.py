@@ -23,6 +23,9 @@ import numpy as np
 
 WORK_WIDTH = 800
 MIN_SCORE = 0.35
+DOUBTFUL_SCORE = (
+    0.6  # a best box below this (on a level check good boxes score 0.7-1.0) prompts a second look
+)
 WHOLE_IMAGE_CONFIDENCE = 0.6
 DETECTED_CONFIDENCE = 1.0
 LINE_ONLY_CONFIDENCE = 0.9
@@ -70,13 +73,16 @@ def ink_mask(contrast: np.ndarray, floor: int = 40) -> np.ndarray:
     return cv2.bitwise_and(mask, ((contrast >= floor) * 255).astype(np.uint8))
 
 
-def line_maps(contrast: np.ndarray, floor: int) -> tuple[np.ndarray, np.ndarray]:
+def line_maps(contrast: np.ndarray, floor: int, askew: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Long horizontal and vertical strokes.
 
     Printed rules can be much fainter than ink (light tint on tinted paper), so the caller retries with
     a lower contrast ``floor`` when no box shows at the ink floor; the length requirement keeps most
     texture out. Short gaps (a rule crossed by a pen stroke
-    that changed its grey level, dotted guide lines) are closed before and after the opening.
+    that changed its grey level, dotted guide lines) are closed before and after the opening; after
+    it only gaps up to 8 px (1% of the working width): the payee line often stops about 12 px short
+    of the amount's guide line on the same row, and joined to it made one line too long for a guide.
+    ``askew``: the opening runs on the mask grown by two rows up and down (see ``thickened``).
     """
     height, width = contrast.shape
     mask = ((contrast >= floor) * 255).astype(np.uint8)
@@ -84,11 +90,25 @@ def line_maps(contrast: np.ndarray, floor: int) -> tuple[np.ndarray, np.ndarray]
     v_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(9, height // 40)))
     healed_h = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 1)))
     healed_v = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 5)))
-    horizontal = cv2.morphologyEx(healed_h, cv2.MORPH_OPEN, h_kernel)
+    opened = thickened(healed_h) if askew else healed_h
+    horizontal = cv2.bitwise_and(cv2.morphologyEx(opened, cv2.MORPH_OPEN, h_kernel), healed_h)
     horizontal = cv2.morphologyEx(
-        horizontal, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 1))
+        horizontal, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 1))
     )
     return horizontal, cv2.morphologyEx(healed_v, cv2.MORPH_OPEN, v_kernel)
+
+
+def thickened(mask: np.ndarray) -> np.ndarray:
+    """The mask grown by two rows up and down, so that a thin rule on a check scanned a few degrees
+    askew still has row runs as long as the opening kernel.
+
+    At 3 degrees a rule 1-2 px thick (a 200-dpi check at the working width) climbs a row every 19 px and
+    its row runs are shorter than the kernel: the opening erased the box's rules and the field was
+    lost. Grown by 5 rows the same rule holds runs of about 80 px; the caller keeps only pixels of the
+    original mask. Only a fallback: on level checks the grown band also takes in ink touching the rules
+    (box sides, strokes), which moved the found box by a few pixels and cost readings.
+    """
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 5)))
 
 
 def segments_of(horizontal: np.ndarray, min_width: int) -> list[tuple[int, int, int, int]]:
@@ -139,7 +159,9 @@ def box_candidates(horizontal: np.ndarray, vertical: np.ndarray) -> list[Candida
             band_bottom = bottom[1] + bottom[3]
             # A box side is a vertical rule, or the place where both rules end together; where only
             # one rule ends (a date line above a guide line) there is no box edge.
-            aligned = 0.03 * width
+            # A date line above a guide line ends up to 3% of the width away from it (that pair once
+            # made a box whose side cut off the first digit); a printed box's rules end together.
+            aligned = 0.02 * width
             cuts = separators(vertical, top[1], band_bottom, left, right)
             if abs(top[0] - bottom[0]) <= aligned or has_side(vertical, top[1], band_bottom, left):
                 cuts.append(left)
@@ -183,7 +205,10 @@ def line_candidates(horizontal: np.ndarray) -> list[Candidate]:
         top = max(0, y - band)
         for ox, oy, ow, oh in rules:
             overlaps = min(x + w, ox + ow) - max(x, ox) > 0.3 * w
-            if overlaps and top <= oy + oh < y - 4:
+            # A rule much shorter than the guide line is a pen stroke (the line under raised cents),
+            # not the date line above.
+            printed = ow >= 0.6 * w
+            if overlaps and printed and top <= oy + oh < y - 4:
                 top = oy + oh + 1
         found.append(Candidate(x, top, w, y + h - top, "line", bottom_rule=h))
     return found
@@ -234,19 +259,16 @@ def locate_field(grey: np.ndarray) -> FieldLocation:
     small = cv2.resize(grey, (WORK_WIDTH, max(8, round(height * scale))), interpolation=cv2.INTER_AREA)
     contrast = contrast_map(small)
     mask = ink_mask(contrast)
-    for floor in LINE_FLOORS:
-        horizontal, vertical = line_maps(contrast, floor)
-        lines = horizontal  # vertical strokes of handwriting also pass the short vertical kernel
-        candidates = box_candidates(horizontal, vertical)
-        if candidates:
-            break
-    if not candidates:
-        candidates = line_candidates(horizontal)
-    scored = [dataclasses.replace(c, score=score(c, mask, lines)) for c in candidates]
-    if not scored:
-        return whole
-    best = max(scored, key=lambda c: c.score)
-    if best.score < MIN_SCORE:
+    best, horizontal, boxes_seen = best_candidate(contrast, mask, askew=False)
+    if best is None or best.score < DOUBTFUL_SCORE or (best.kind == "line" and boxes_seen):
+        # Thin rules on a check scanned a few degrees askew break into row runs shorter than the
+        # opening kernel, and what is left is a poor guide line or stray boxes: look again with the
+        # rules grown (``thickened``) and keep the better find. A good guide line with no box in
+        # sight stays: grown, the waves of a guilloche pair into boxes that score well.
+        askew, askew_horizontal, _ = best_candidate(contrast, mask, askew=True)
+        if askew is not None and (best is None or askew.score > best.score):
+            best, horizontal = askew, askew_horizontal
+    if best is None or best.score < MIN_SCORE:
         return whole
     confidence = DETECTED_CONFIDENCE if best.kind == "box" else LINE_ONLY_CONFIDENCE
     return FieldLocation(
@@ -257,6 +279,28 @@ def locate_field(grey: np.ndarray) -> FieldLocation:
         boxed=best.kind == "box",
         tilt=rule_tilt(best, horizontal),
     )
+
+
+def best_candidate(
+    contrast: np.ndarray, mask: np.ndarray, askew: bool
+) -> tuple[Candidate | None, np.ndarray, bool]:
+    """The best-scoring box (at the first contrast floor that shows one) or else guide line, with the
+    horizontal-rule map it was found on (None when there is no candidate at all) and whether any box
+    was seen.
+
+    Guide lines are scored too when no box is plausible: at the faint floor, texture (guilloche, tint
+    edges) can pair into boxes that all score low while the amount's guide line is plain.
+    """
+    for floor in LINE_FLOORS:
+        horizontal, vertical = line_maps(contrast, floor, askew)
+        candidates = box_candidates(horizontal, vertical)
+        if candidates:
+            break
+    lines = horizontal  # vertical strokes of handwriting also pass the short vertical kernel
+    scored = [dataclasses.replace(c, score=score(c, mask, lines)) for c in candidates]
+    if not scored or max(c.score for c in scored) < MIN_SCORE:
+        scored += [dataclasses.replace(c, score=score(c, mask, lines)) for c in line_candidates(horizontal)]
+    return max(scored, key=lambda c: c.score, default=None), horizontal, bool(candidates)
 
 
 def rule_tilt(c: Candidate, horizontal: np.ndarray) -> float:

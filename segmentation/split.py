@@ -25,6 +25,7 @@ from segmentation.clean import line_mask
 SMALL = 0.42  # blobs lower than this (and narrow) are punctuation, not digits
 DASH_MAX_HEIGHT = 0.36
 DASH_MIN_ASPECT = 1.6
+RING_SPAN = 0.5  # a single hole at least this share of the blob's width makes it one broad "0"
 WIDE_ASPECT = 0.95  # a digit candidate wider than this times its height may be two touching digits
 RAISED_MAX_HEIGHT = 0.8
 MAX_SPLIT_OPTIONS = 3
@@ -195,7 +196,9 @@ def principal_angle(image: np.ndarray) -> float:
 
 
 def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
-    """A thin straight stroke leaning right: the "/" of "56/100" or of the "/-" terminator."""
+    """A thin straight stroke leaning right: the "/" of "56/100" or of the "/-" terminator. A stroke
+    closing a loop is a narrow slanted "8" or "0", never a slash (raised "^00" after it then read as
+    the fraction's "100")."""
     height = image.shape[0]
     if height < 0.5 * ref_h:
         return False
@@ -204,7 +207,7 @@ def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
         return False
     slope = moments["mu11"] / moments["mu02"]  # dx/dy; "/" runs left as y grows: negative
     length, thickness, _tilt = stroke_shape(image)
-    return slope <= -0.3 and thickness <= 0.3 * length
+    return slope <= -0.3 and thickness <= 0.3 * length and not has_hole(image)
 
 
 def is_dollar(image: np.ndarray, others_h: float) -> bool:
@@ -376,7 +379,7 @@ def digit_options(image: np.ndarray, blob: Blob, ref_h: float) -> list[list[Piec
     """Ways to read a digit-candidate blob: whole, and for wide blobs a few two- and three-way cuts."""
     whole = Piece(blob.bbox, image)
     options = [[whole]]
-    if blob.w < WIDE_ASPECT * min(blob.h, ref_h * 1.1) or blob.w < 6:
+    if blob.w < WIDE_ASPECT * min(blob.h, ref_h * 1.1) or blob.w < 6 or is_one_ring(image):
         return options
     for column in two_way_cuts(image):
         left = piece_from(image, blob.x, blob.y, 0, column)
@@ -457,6 +460,20 @@ def classify_shape(
         below = blob.bottom - baseline
         return ("separator", "," if blob.h > 1.4 * blob.w and below > 0.1 * ref_h else ".")
     return ("digit", None)
+
+
+def is_one_ring(image: np.ndarray) -> bool:
+    """Whether the ink is one broad loop around a single hole spanning most of its width: a wide "0".
+
+    Cut in two, a broad "0" gives two arcs that the classifier reads as confident digits ("6" and "7",
+    "6" and "2"), and its width alone makes two digits the likelier count. Two touching digits never
+    close one hole across both: "00" has two holes, "10" or "06" a hole in one part only.
+    """
+    paper = (image == 0).astype(np.uint8)
+    padded = cv2.copyMakeBorder(paper, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(padded, connectivity=4)
+    holes = [i for i in range(1, count) if stats[i, 4] >= 4 and i != labels[0, 0]]
+    return len(holes) == 1 and stats[holes[0], 2] >= RING_SPAN * image.shape[1]
 
 
 def has_hole(image: np.ndarray) -> bool:

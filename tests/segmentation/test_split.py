@@ -354,3 +354,29 @@ def test_long_comma_under_the_digit_before_it_is_not_merged_into_that_digit() ->
     draw(mask, "000", x + 18, baseline=70)
     segments = segment_field(mask, 4.0)
     assert kinds(segments) == "ddsddd"
+
+
+def test_a_broad_zero_is_not_cut_but_touching_zeros_still_are() -> None:
+    # A "0" written wide and flat (one hole across most of its width) after full-height digits: cut in
+    # two, its arcs read as "6" and "7". Two touching ovals have two holes and keep their cut.
+    mask = canvas()
+    x = draw(mask, "12", 10)
+    cv2.ellipse(mask, (x + 40, 50), (32, 18), 0, 0, 360, 255, 4)
+    cv2.ellipse(mask, (x + 130, 50), (22, 18), 0, 0, 360, 255, 4)
+    cv2.ellipse(mask, (x + 174, 50), (22, 18), 0, 0, 360, 255, 4)
+    segments = segment_field(mask, 4.0)
+    assert kinds(segments) == "dddd"
+    assert len(segments[2].options) == 1
+    assert any(len(option) == 2 for option in segments[3].options)
+
+
+def test_a_narrow_slanted_loop_is_not_a_fraction_slash() -> None:
+    # A thin "8" or "0" leaning right has the slash's outline, but it closes a loop: the small digits
+    # after it are raised cents, not the "100" of a fraction.
+    mask = canvas()
+    x = draw(mask, "16", 10)
+    cv2.ellipse(mask, (x + 22, 48), (5, 24), 20, 0, 360, 255, 3)
+    draw(mask, "00", x + 45, baseline=50, scale=0.8)
+    segments = segment_field(mask, 3.0)
+    assert kinds(segments) == "ddddd"
+    assert not segments[2].slash_like
