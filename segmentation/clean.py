@@ -96,10 +96,23 @@ def line_mask(mask: np.ndarray, min_length: int, horizontal: bool) -> np.ndarray
         if degrees == 0:  # a true rectangle takes OpenCV's fast separable path
             shape = (min_length, 1) if horizontal else (1, min_length)
             kernel = cv2.getStructuringElement(cv2.MORPH_RECT, shape)
+            lines |= cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
         else:
-            kernel = line_kernel(min_length, degrees, horizontal)
-        lines |= cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+            lines |= open_if_any(mask, line_kernel(min_length, degrees, horizontal))
     return lines
+
+
+def open_if_any(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``cv2.morphologyEx(mask, MORPH_OPEN, kernel)``, skipping the dilation when the erosion is empty.
+
+    Why: a tilted line kernel takes OpenCV's slow general path, and most fields hold no rule at a
+    given tilt; an opening is an erosion then a dilation with the same kernel, anchor and borders, so
+    an empty erosion means an empty opening and half the work is saved.
+    """
+    eroded = cv2.erode(mask, kernel)
+    if not eroded.any():
+        return np.zeros_like(mask)
+    return cv2.dilate(eroded, kernel)
 
 
 def reference_height(mask: np.ndarray) -> float | None:
