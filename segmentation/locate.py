@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from segmentation.components import components
+
 WORK_WIDTH = 800
 MIN_SCORE = 0.35
 WHOLE_IMAGE_CONFIDENCE = 0.6
@@ -93,7 +95,7 @@ def line_maps(contrast: np.ndarray, floor: int) -> tuple[np.ndarray, np.ndarray]
 
 def segments_of(horizontal: np.ndarray, min_width: int) -> list[tuple[int, int, int, int]]:
     """Horizontal line segments (x, y, w, h) at least ``min_width`` long."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
+    count, _, stats, _ = components(horizontal)
     return [tuple(int(v) for v in stats[i, :4]) for i in range(1, count) if stats[i, 2] >= min_width]
 
 
@@ -173,7 +175,7 @@ def line_candidates(horizontal: np.ndarray) -> list[Candidate]:
     """Guide lines in the right half; the field is the band above each, as tall as a line of writing
     but never reaching past the next rule above (a date line with its date written on it)."""
     height, width = horizontal.shape
-    count, _, stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
+    count, _, stats, _ = components(horizontal)
     rules = [tuple(int(v) for v in stats[i, :4]) for i in range(1, count)]
     found = []
     band = max(12, height // 5)
