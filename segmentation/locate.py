@@ -66,10 +66,19 @@ def contrast_map(grey: np.ndarray) -> np.ndarray:
     return 255 - cv2.divide(grey, np.maximum(paper, 1), scale=255)
 
 
+def at_least(image: np.ndarray, floor: int) -> np.ndarray:
+    """255 where the uint8 ``image`` is >= ``floor``, else 0 (uint8).
+
+    Why: ``cv2.compare`` does in one pass what ``((image >= floor) * 255).astype(np.uint8)`` does in
+    three (compare, multiply in int64, cast back), some 0.2 ms per whole-check map.
+    """
+    return cv2.compare(image, floor, cv2.CMP_GE)
+
+
 def ink_mask(contrast: np.ndarray, floor: int = 40) -> np.ndarray:
     """Strong relative darkness is ink: Otsu on the contrast, never below ``floor``."""
     _, mask = cv2.threshold(contrast, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return cv2.bitwise_and(mask, ((contrast >= floor) * 255).astype(np.uint8))
+    return cv2.bitwise_and(mask, at_least(contrast, floor))
 
 
 def line_maps(contrast: np.ndarray, floor: int) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +90,7 @@ def line_maps(contrast: np.ndarray, floor: int) -> tuple[np.ndarray, np.ndarray]
     that changed its grey level, dotted guide lines) are closed before and after the opening.
     """
     height, width = contrast.shape
-    mask = ((contrast >= floor) * 255).astype(np.uint8)
+    mask = at_least(contrast, floor)
     h_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(15, width // 18), 1))
     v_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(9, height // 40)))
     healed_h = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 1)))

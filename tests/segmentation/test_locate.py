@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from segmentation.locate import locate_field
+from segmentation.locate import at_least, locate_field
 
 
 def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -63,3 +63,13 @@ def test_field_shaped_or_blank_images_fall_back_to_whole_image() -> None:
     assert location.source == "whole_image"
     assert location.bbox == (0, 0, 1400, 600)
     assert location.confidence < 1.0
+
+
+def test_at_least_equals_the_numpy_threshold() -> None:
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (37, 53)).astype(np.uint8)
+    for floor in (0, 1, 22, 40, 255):
+        expected = ((image >= floor) * 255).astype(np.uint8)
+        result = at_least(image, floor)
+        assert result.dtype == np.uint8 and result.shape == image.shape
+        assert np.array_equal(result, expected)
