@@ -98,9 +98,9 @@ def line_mask(mask: np.ndarray, min_length: int, horizontal: bool) -> np.ndarray
         if degrees == 0:  # a true rectangle takes OpenCV's fast separable path
             shape = (min_length, 1) if horizontal else (1, min_length)
             kernel = cv2.getStructuringElement(cv2.MORPH_RECT, shape)
-            lines |= cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
         else:
-            lines |= open_if_any(mask, line_kernel(min_length, degrees, horizontal))
+            kernel = line_kernel(min_length, degrees, horizontal)
+        lines |= open_if_any(mask, kernel)
     return lines
 
 
@@ -108,8 +108,9 @@ def open_if_any(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """``cv2.morphologyEx(mask, MORPH_OPEN, kernel)``, skipping the dilation when the erosion is empty.
 
     Why: a tilted line kernel takes OpenCV's slow general path, and most fields hold no rule at a
-    given tilt; an opening is an erosion then a dilation with the same kernel, anchor and borders, so
-    an empty erosion means an empty opening and half the work is saved.
+    given tilt (nor any underline, for the short-line pass); an opening is an erosion then a dilation
+    with the same kernel, anchor and borders, so an empty erosion means an empty opening and half the
+    work is saved.
     """
     eroded = cv2.erode(mask, kernel)
     if not eroded.any():
