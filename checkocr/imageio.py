@@ -79,6 +79,8 @@ def to_grey_array(image: Image.Image) -> np.ndarray:
         array = np.asarray(image, dtype=np.float64)
         low, high = float(array.min()), float(array.max())
         return ((array - low) / ((high - low) or 1.0) * 255.0).astype(np.uint8)
+    if image.mode == "L":  # most scans: skip convert()'s copy, it would change no pixel
+        return np.asarray(image).copy()
     return np.asarray(image.convert("L"), dtype=np.uint8).copy()
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from segmentation.components import components
+
 WORK_WIDTH = 800
 MIN_SCORE = 0.35
 DOUBTFUL_SCORE = (
@@ -67,10 +69,19 @@ def contrast_map(grey: np.ndarray) -> np.ndarray:
     return 255 - cv2.divide(grey, np.maximum(paper, 1), scale=255)
 
 
+def at_least(image: np.ndarray, floor: int) -> np.ndarray:
+    """255 where the uint8 ``image`` is >= ``floor``, else 0 (uint8).
+
+    Why: ``cv2.compare`` does in one pass what ``((image >= floor) * 255).astype(np.uint8)`` does in
+    three (compare, multiply in int64, cast back), some 0.2 ms per whole-check map.
+    """
+    return cv2.compare(image, floor, cv2.CMP_GE)
+
+
 def ink_mask(contrast: np.ndarray, floor: int = 40) -> np.ndarray:
     """Strong relative darkness is ink: Otsu on the contrast, never below ``floor``."""
     _, mask = cv2.threshold(contrast, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return cv2.bitwise_and(mask, ((contrast >= floor) * 255).astype(np.uint8))
+    return cv2.bitwise_and(mask, at_least(contrast, floor))
 
 
 def line_maps(contrast: np.ndarray, floor: int, askew: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +96,7 @@ def line_maps(contrast: np.ndarray, floor: int, askew: bool = False) -> tuple[np
     ``askew``: the opening runs on the mask grown by two rows up and down (see ``thickened``).
     """
     height, width = contrast.shape
-    mask = ((contrast >= floor) * 255).astype(np.uint8)
+    mask = at_least(contrast, floor)
     h_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(15, width // 18), 1))
     v_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(9, height // 40)))
     healed_h = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 1)))
@@ -113,7 +124,7 @@ def thickened(mask: np.ndarray) -> np.ndarray:
 
 def segments_of(horizontal: np.ndarray, min_width: int) -> list[tuple[int, int, int, int]]:
     """Horizontal line segments (x, y, w, h) at least ``min_width`` long."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
+    count, _, stats, _ = components(horizontal)
     return [tuple(int(v) for v in stats[i, :4]) for i in range(1, count) if stats[i, 2] >= min_width]
 
 
@@ -195,7 +206,7 @@ def line_candidates(horizontal: np.ndarray) -> list[Candidate]:
     """Guide lines in the right half; the field is the band above each, as tall as a line of writing
     but never reaching past the next rule above (a date line with its date written on it)."""
     height, width = horizontal.shape
-    count, _, stats, _ = cv2.connectedComponentsWithStats(horizontal, connectivity=8)
+    count, _, stats, _ = components(horizontal)
     rules = [tuple(int(v) for v in stats[i, :4]) for i in range(1, count)]
     found = []
     band = max(12, height // 5)

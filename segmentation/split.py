@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from segmentation.clean import line_mask
+from segmentation.components import components
 
 # Shapes relative to the reference digit height.
 SMALL = 0.42  # blobs lower than this (and narrow) are punctuation, not digits
@@ -104,7 +105,7 @@ class Blob:
 
 def find_blobs(mask: np.ndarray) -> tuple[list[Blob], np.ndarray]:
     """Connected components (8-connected) as blobs, left to right, with the label image."""
-    _count, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=8)
+    _count, labels, stats, _ = components((mask > 0).astype(np.uint8))
     blobs = [
         Blob(int(s[0]), int(s[1]), int(s[2]), int(s[3]), (i,), int(s[4]))
         for i, s in enumerate(stats)
@@ -422,7 +423,7 @@ def is_equals(blob: Blob, image: np.ndarray, ref_h: float) -> bool:
     """Two or more stacked dashes, merged because they overlap in x."""
     if blob.parts < 2 or blob.h > 0.75 * ref_h or blob.w < 1.1 * blob.h:
         return False
-    count, _labels, stats, _ = cv2.connectedComponentsWithStats(image, connectivity=8)
+    count, _labels, stats, _ = components(image)
     return all(stats[i, 2] >= 1.8 * stats[i, 3] for i in range(1, count) if stats[i, 4] > 3)
 
 
@@ -577,7 +578,7 @@ def strip_underline(
     if not blobs or length >= mask.shape[1]:
         return mask, None
     lines = line_mask(mask, length, horizontal=True)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    count, labels, stats, _ = components(lines)
     candidates = sorted(range(1, count), key=lambda i: -(stats[i, 0] + stats[i, 2]))
     for i in candidates:
         x, y, w, h = (int(v) for v in stats[i, :4])
@@ -599,7 +600,7 @@ def strip_underline(
 
 def stroke_alone(mask: np.ndarray, line: np.ndarray, thickness: int) -> bool:
     """Whether the run is a connected component of its own, no taller than the run: a pen stroke apart."""
-    _count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _count, labels, stats, _ = components(mask)
     owners = np.unique(labels[line > 0])
     owners = owners[owners > 0]
     return owners.size == 1 and int(stats[owners[0], cv2.CC_STAT_HEIGHT]) <= thickness + 4
@@ -611,7 +612,7 @@ def marks_standing_on(
     """(x, width, height) of the digit-sized marks standing on a removed run, left to right; the top bar
     of a "=" is too low to count."""
     x, y, w, _h = box
-    count, _labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    count, _labels, stats, _ = components(mask)
     marks = []
     for i in range(1, count):
         bx, by, bw, bh = (int(v) for v in stats[i, :4])
@@ -640,7 +641,7 @@ def drop_line_ends(mask: np.ndarray, box: tuple[int, int, int, int], ref_h: floa
     """Clears what is left of a removed underline: flat specks within its band and near its ends."""
     x, y, w, h = box
     margin = round(0.2 * ref_h)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    count, labels, stats, _ = components(mask)
     out = mask.copy()
     for i in range(1, count):
         bx, by, bw, bh = (int(v) for v in stats[i, :4])

@@ -85,3 +85,11 @@ def test_bad_bytes_give_a_precise_reason(data, reason):
         decode_grey(data, LIMIT)
     assert raised.value.reason == reason
     assert raised.value.detail
+
+
+def test_grey_png_decodes_to_its_exact_pixels_in_a_writable_array():
+    """The greyscale shortcut (no convert) must keep every pixel and give an array the caller may edit."""
+    array = np.random.default_rng(2).integers(0, 256, (33, 47)).astype(np.uint8)
+    grey = decode_grey(encode(Image.fromarray(array), "PNG"), LIMIT)
+    assert grey.dtype == np.uint8 and np.array_equal(grey, array)
+    assert grey.flags.writeable and grey.flags.c_contiguous

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from segmentation.clean import clean_field, line_kernel
+from segmentation.clean import clean_field, line_kernel, open_if_any
 
 
 def field_with_underline() -> np.ndarray:
@@ -59,3 +59,29 @@ def test_upright_hair_line_goes_but_a_pen_stroke_one_stays() -> None:
     assert not cleaned.mask[:, 296:305].any()
     ones_stem = cleaned.mask[25:75, 100:150] > 0
     assert ones_stem.sum() > 150
+
+
+def test_open_if_any_equals_opencv_opening_on_random_masks() -> None:
+    """The shortcut must give OpenCV's opening pixel for pixel, rules or none, at the image borders too."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        height, width = (int(v) for v in rng.integers(4, 50, 2))
+        mask = np.where(rng.random((height, width)) < rng.uniform(0.3, 0.99), 255, 0).astype(np.uint8)
+        length = int(rng.integers(3, 40))
+        for degrees in (-2.0, 2.0, 6.0):
+            for horizontal in (True, False):
+                kernel = line_kernel(length, degrees, horizontal)
+                if degrees == 6.0:  # the upright rectangle line_mask uses at 0 degrees
+                    shape = (length, 1) if horizontal else (1, length)
+                    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, shape)
+                expected = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+                assert np.array_equal(open_if_any(mask, kernel), expected)
+
+
+def test_open_if_any_is_empty_without_a_long_run() -> None:
+    mask = np.zeros((30, 80), np.uint8)
+    mask[10:13, 5:25] = 255  # a stroke, far shorter than the kernel
+    assert not open_if_any(mask, line_kernel(60, 2.0, True)).any()
+    mask[20:25, 5:75] = 255  # a rule longer than the kernel, thicker than its rise
+    opened = open_if_any(mask, line_kernel(60, 2.0, True))
+    assert opened[20:25].any() and not opened[10:13].any()

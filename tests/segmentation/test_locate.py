@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from segmentation import locate
-from segmentation.locate import Candidate, locate_field
+from segmentation.locate import Candidate, at_least, locate_field
 
 
 def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -162,3 +162,13 @@ def test_a_good_guide_line_with_no_box_in_sight_is_not_replaced_by_the_askew_sea
     assert locate_field(grey).bbox == (1200, 200, 340, 100)
     monkeypatch.setattr(locate, "best_candidate", fake(boxes_seen=True))
     assert locate_field(grey).bbox == (900, 400, 680, 140)
+
+
+def test_at_least_equals_the_numpy_threshold() -> None:
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (37, 53)).astype(np.uint8)
+    for floor in (0, 1, 22, 40, 255):
+        expected = ((image >= floor) * 255).astype(np.uint8)
+        result = at_least(image, floor)
+        assert result.dtype == np.uint8 and result.shape == image.shape
+        assert np.array_equal(result, expected)
