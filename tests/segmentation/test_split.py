@@ -102,13 +102,19 @@ def test_touching_pair_offers_a_split_and_the_prior_prefers_two_digits() -> None
     assert len(digit_segments[0].options[chosen[0]]) == 1
 
 
-def test_classifier_can_overrule_a_split() -> None:
-    whole = Piece((0, 0, 30, 40), np.full((40, 30), 255, np.uint8))
+def whole_or_halves(width: int, height: int = 40) -> Segment:
+    """A digit segment with two options: the blob whole, or cut in two equal halves."""
+    half = width // 2
+    whole = Piece((0, 0, width, height), np.full((height, width), 255, np.uint8))
     halves = [
-        Piece((0, 0, 15, 40), np.full((40, 15), 255, np.uint8)),
-        Piece((15, 0, 15, 40), np.full((40, 15), 255, np.uint8)),
+        Piece((0, 0, half, height), np.full((height, half), 255, np.uint8)),
+        Piece((half, 0, width - half, height), np.full((height, width - half), 255, np.uint8)),
     ]
-    segment = Segment("digit", (0, 0, 30, 40), options=[[whole], halves])
+    return Segment("digit", (0, 0, width, height), options=[[whole], halves])
+
+
+def test_classifier_can_overrule_a_split() -> None:
+    segment = whole_or_halves(30)
     sure_whole = np.eye(10)[[0]] * 0.99
     unsure_halves = np.full((2, 10), 0.1)
     assert choose_options([segment], [[sure_whole, unsure_halves]]) == [0]
@@ -157,12 +163,7 @@ def test_fraction_cents_with_small_numerator_are_found() -> None:
 def test_a_wide_digit_read_surely_whole_is_not_cut_for_two_slightly_surer_halves() -> None:
     """A looped "2" one and a half digits wide: its halves read as two confident digits, but a cut has
     to be clearly better than the whole glyph to win."""
-    whole = Piece((0, 0, 42, 40), np.full((40, 42), 255, np.uint8))
-    halves = [
-        Piece((0, 0, 21, 40), np.full((40, 21), 255, np.uint8)),
-        Piece((21, 0, 21, 40), np.full((40, 21), 255, np.uint8)),
-    ]
-    segment = Segment("digit", (0, 0, 42, 40), options=[[whole], halves])
+    segment = whole_or_halves(42)
     sure_whole = np.eye(10)[[2]] * 0.97
     surer_halves = np.eye(10)[[2, 2]] * 0.99
     assert choose_options([segment], [[sure_whole, surer_halves]]) == [0]
