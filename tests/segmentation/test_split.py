@@ -169,6 +169,15 @@ def test_a_wide_digit_read_surely_whole_is_not_cut_for_two_slightly_surer_halves
     assert choose_options([segment], [[sure_whole, surer_halves]]) == [0]
 
 
+def test_touching_pair_read_as_two_sure_digits_beats_one_doubtful_digit() -> None:
+    """Two touching "7"s one and a half digits wide: the whole blob reads as one doubtful "7", the halves
+    as two sure ones; the width prior only mildly favours one digit and must not overrule that."""
+    segment = whole_or_halves(43)
+    doubtful_whole = np.eye(10)[[7]] * 0.76
+    sure_halves = np.eye(10)[[7, 7]] * np.array([[0.94], [1.0]])
+    assert choose_options([segment], [[doubtful_whole, sure_halves]]) == [1]
+
+
 def test_hand_written_dollar_is_found_after_a_box_side_remnant() -> None:
     """A hair-line left over from the box side is the first mark of the field; the "$" after it is
     still a sign, not a digit."""
