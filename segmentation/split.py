@@ -813,10 +813,17 @@ def option_prior(option: Sequence[Piece], segment_width: int, unit: float, ref_h
     prior = float(np.exp(-((expected - len(option)) ** 2) / (2 * COUNT_SIGMA**2)))
     if len(option) > 1:
         prior *= SPLIT_COST
+        top = min(piece.bbox[1] for piece in option)
         for piece in option:
-            if piece.bbox[3] < 0.45 * ref_h or piece.bbox[2] < 0.15 * unit:
+            if piece.bbox[3] < 0.45 * ref_h or piece.bbox[2] < 0.15 * unit or sunken_scrap(piece, top, ref_h):
                 prior *= 0.1
     return prior
+
+
+def sunken_scrap(piece: Piece, top: int, ref_h: float) -> bool:
+    """A piece that starts well below the blob's top and is short is the tail of a wide glyph's base (a
+    "2" with a long foot cut into "26"), not a digit: digits written side by side share their top line."""
+    return piece.bbox[1] - top > 0.25 * ref_h and piece.bbox[3] < 0.6 * ref_h
 
 
 def choose_options(segments: list[Segment], probabilities: Sequence[Sequence[np.ndarray]]) -> list[int]:

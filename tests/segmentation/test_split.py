@@ -381,3 +381,20 @@ def test_a_narrow_slanted_loop_is_not_a_fraction_slash() -> None:
     segments = segment_field(mask, 3.0)
     assert kinds(segments) == "ddddd"
     assert not segments[2].slash_like
+
+
+def wide_blob_cut(right_top: int, right_height: int) -> Segment:
+    """A 90x60 digit segment offered whole or cut at x=48, the right piece spanning the given rows."""
+    whole = Piece((0, 0, 90, 60), np.full((60, 90), 255, np.uint8))
+    left = Piece((0, 0, 48, 60), np.full((60, 48), 255, np.uint8))
+    right = Piece((48, right_top, 42, right_height), np.full((right_height, 42), 255, np.uint8))
+    return Segment("digit", (0, 0, 90, 60), options=[[whole], [left, right]])
+
+
+def test_a_cut_leaving_a_short_sunken_tail_loses_to_the_whole_glyph_but_a_full_height_pair_wins() -> None:
+    """A "2" with a long foot, cut at its base: the right piece starts far below the top line and reads
+    as a sure "6"; digits written side by side share their top line, so the whole "2" is kept."""
+    whole_two = np.eye(10)[[2]] * 0.95
+    sure_halves = np.eye(10)[[2, 6]] * 0.99
+    assert choose_options([wide_blob_cut(25, 33)], [[whole_two, sure_halves]]) == [0]
+    assert choose_options([wide_blob_cut(2, 58)], [[whole_two, sure_halves]]) == [1]
