@@ -208,7 +208,10 @@ def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
         return False
     slope = moments["mu11"] / moments["mu02"]  # dx/dy; "/" runs left as y grows: negative
     length, thickness, _tilt = stroke_shape(image)
-    return slope <= -0.3 and thickness <= 0.3 * length and not has_hole(image)
+    # A slash drawn taller than the digits, as a fine line, may stand steeper than a leaning digit would.
+    tall_and_fine = height >= 1.25 * ref_h and thickness <= 0.15 * length
+    steep_enough = slope <= -0.3 or (tall_and_fine and slope <= -0.2)
+    return steep_enough and thickness <= 0.3 * length and not has_hole(image)
 
 
 def is_dollar(image: np.ndarray, others_h: float) -> bool:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from segmentation.split import Piece, Segment, choose_options, segment_field
+from segmentation.split import Piece, Segment, choose_options, is_slash_like, segment_field
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -398,3 +398,12 @@ def test_a_cut_leaving_a_short_sunken_tail_loses_to_the_whole_glyph_but_a_full_h
     sure_halves = np.eye(10)[[2, 6]] * 0.99
     assert choose_options([wide_blob_cut(25, 33)], [[whole_two, sure_halves]]) == [0]
     assert choose_options([wide_blob_cut(2, 58)], [[whole_two, sure_halves]]) == [1]
+
+
+def test_a_fine_slash_taller_than_the_digits_may_stand_steeper_than_a_leaning_digit() -> None:
+    """The "/" of "98/100" drawn as a fine line well above the digits' height, nearly upright: still a
+    slash; the same steep stroke at digit height is a leaning "1"."""
+    stroke = np.zeros((84, 30), np.uint8)
+    cv2.line(stroke, (26, 1), (3, 82), 255, 3)
+    assert is_slash_like(stroke, ref_h=59)
+    assert not is_slash_like(stroke, ref_h=80)
