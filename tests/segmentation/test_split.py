@@ -407,3 +407,17 @@ def test_a_fine_slash_taller_than_the_digits_may_stand_steeper_than_a_leaning_di
     cv2.line(stroke, (26, 1), (3, 82), 255, 3)
     assert is_slash_like(stroke, ref_h=59)
     assert not is_slash_like(stroke, ref_h=80)
+
+
+def test_a_five_flag_drawn_apart_past_the_body_is_joined_to_it_before_the_next_digit() -> None:
+    """A wide "5" whose flag the pen drew apart, starting where the body ends and reaching past it along
+    the top line: it overlaps no glyph in x, yet it is the "5"'s flag, not a digit or a dash."""
+    mask = canvas()
+    right = draw(mask, "5", 10)
+    cols = np.flatnonzero(mask.any(axis=0))
+    top = int(np.flatnonzero(mask.any(axis=1))[0])
+    body_right = int(cols[-1])
+    cv2.line(mask, (body_right + 3, top + 2), (body_right + 40, top + 2), 255, 4)
+    assert kinds(segment_field(mask, 4.0)) == "dt"  # after the last digit: a closing stroke, kept apart
+    draw(mask, "2", right + 45)
+    assert kinds(segment_field(mask, 4.0)) == "dd"
