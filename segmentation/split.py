@@ -155,15 +155,36 @@ def staggered(a: Blob, b: Blob, ref_h: float, baseline: float) -> bool:
     return top * bottom > 0 and min(abs(top), abs(bottom)) >= STAGGER * ref_h and not hangs
 
 
+def is_top_flag(flag: Blob, digit: Blob, ref_h: float) -> bool:
+    """A flat stroke along the top line that starts where a full-height digit ends: a "5"'s flag drawn
+    apart from its body, long enough to reach past it. A terminator dash sits at mid-height or lower,
+    and a "7"'s bar overlaps its stem (merged anyway)."""
+    flat = flag.w >= 1.5 * flag.h and flag.h < 0.5 * ref_h
+    on_top = digit.y - 0.2 * ref_h <= flag.y and flag.bottom <= digit.y + 0.45 * digit.h
+    abuts = digit.x < flag.x and flag.x - digit.right <= 0.15 * ref_h
+    return flat and on_top and abuts and digit.h > 0.6 * ref_h
+
+
+def flag_between_digits(flag: Blob, digit: Blob, tall: Sequence[Blob]) -> bool:
+    """A "5"'s flag is followed by more digits and lies over no digit but its own: a stroke after the
+    last digit is a closing flourish, and one over the next digit is that digit's own top."""
+    others = [b for b in tall if b is not digit]
+    followed = any(b.x > flag.x + flag.w / 2 for b in others)
+    clear = all(x_overlap(flag, b) <= 0.3 * flag.w for b in others)
+    return followed and clear
+
+
 def merge_overlapping(blobs: list[Blob], ref_h: float, baseline: float) -> list[Blob]:
     """Joins pieces of one glyph: blobs whose column ranges overlap by half the narrower one.
 
     This re-attaches a "5"'s flag, the two bars of "=", a "7"'s cross bar, and strokes broken by a
     faint pen. A small dot under a digit's overhang overlaps too little to be merged. Two tall blobs are
     only merged when ``staggered`` (slanted neighbours overlap without being one glyph), and a dot on
-    the baseline never is.
+    the baseline never is. A "5"'s flag drawn apart and reaching past its body overlaps it too little,
+    so it is joined by ``is_top_flag`` when more digits follow.
     """
     merged: list[Blob] = []
+    tall = [b for b in blobs if b.h > 0.6 * ref_h]
     for blob in sorted(blobs, key=lambda b: b.x):
         joined = False
         if is_dot(blob, ref_h, baseline):
@@ -177,7 +198,9 @@ def merge_overlapping(blobs: list[Blob], ref_h: float, baseline: float) -> list[
             v_gap = max(blob.y, other.y) - min(blob.bottom, other.bottom)
             near = v_gap <= MERGE_GAP * ref_h  # pieces of one glyph are close; text above is not
             one_glyph = not both_tall or staggered(blob, other, ref_h, baseline)
-            if overlap >= 0.5 * narrower and near and one_glyph and not is_dot(other, ref_h, baseline):
+            attached = overlap >= 0.5 * narrower and near and one_glyph
+            flag = is_top_flag(blob, other, ref_h) and flag_between_digits(blob, other, tall)
+            if (attached or flag) and not is_dot(other, ref_h, baseline):
                 merged[i] = union(other, blob)
                 joined = True
                 break
@@ -214,7 +237,10 @@ def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
         return False
     slope = moments["mu11"] / moments["mu02"]  # dx/dy; "/" runs left as y grows: negative
     length, thickness, _tilt = stroke_shape(image)
-    return slope <= -0.3 and thickness <= 0.3 * length and not has_hole(image)
+    # A slash drawn taller than the digits, as a fine line, may stand steeper than a leaning digit would.
+    tall_and_fine = height >= 1.25 * ref_h and thickness <= 0.15 * length
+    steep_enough = slope <= -0.3 or (tall_and_fine and slope <= -0.2)
+    return steep_enough and thickness <= 0.3 * length and not has_hole(image)
 
 
 def is_dollar(image: np.ndarray, others_h: float) -> bool:
@@ -819,10 +845,17 @@ def option_prior(option: Sequence[Piece], segment_width: int, unit: float, ref_h
     prior = float(np.exp(-((expected - len(option)) ** 2) / (2 * COUNT_SIGMA**2)))
     if len(option) > 1:
         prior *= SPLIT_COST
+        top = min(piece.bbox[1] for piece in option)
         for piece in option:
-            if piece.bbox[3] < 0.45 * ref_h or piece.bbox[2] < 0.15 * unit:
+            if piece.bbox[3] < 0.45 * ref_h or piece.bbox[2] < 0.15 * unit or sunken_scrap(piece, top, ref_h):
                 prior *= 0.1
     return prior
+
+
+def sunken_scrap(piece: Piece, top: int, ref_h: float) -> bool:
+    """A piece that starts well below the blob's top and is short is the tail of a wide glyph's base (a
+    "2" with a long foot cut into "26"), not a digit: digits written side by side share their top line."""
+    return piece.bbox[1] - top > 0.25 * ref_h and piece.bbox[3] < 0.6 * ref_h
 
 
 def choose_options(segments: list[Segment], probabilities: Sequence[Sequence[np.ndarray]]) -> list[int]:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from segmentation.split import Piece, Segment, choose_options, segment_field
+from segmentation.split import Piece, Segment, choose_options, is_slash_like, segment_field
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -390,3 +390,43 @@ def test_a_narrow_slanted_loop_is_not_a_fraction_slash() -> None:
     segments = segment_field(mask, 3.0)
     assert kinds(segments) == "ddddd"
     assert not segments[2].slash_like
+
+
+def wide_blob_cut(right_top: int, right_height: int) -> Segment:
+    """A 90x60 digit segment offered whole or cut at x=48, the right piece spanning the given rows."""
+    whole = Piece((0, 0, 90, 60), np.full((60, 90), 255, np.uint8))
+    left = Piece((0, 0, 48, 60), np.full((60, 48), 255, np.uint8))
+    right = Piece((48, right_top, 42, right_height), np.full((right_height, 42), 255, np.uint8))
+    return Segment("digit", (0, 0, 90, 60), options=[[whole], [left, right]])
+
+
+def test_a_cut_leaving_a_short_sunken_tail_loses_to_the_whole_glyph_but_a_full_height_pair_wins() -> None:
+    """A "2" with a long foot, cut at its base: the right piece starts far below the top line and reads
+    as a sure "6"; digits written side by side share their top line, so the whole "2" is kept."""
+    whole_two = np.eye(10)[[2]] * 0.95
+    sure_halves = np.eye(10)[[2, 6]] * 0.99
+    assert choose_options([wide_blob_cut(25, 33)], [[whole_two, sure_halves]]) == [0]
+    assert choose_options([wide_blob_cut(2, 58)], [[whole_two, sure_halves]]) == [1]
+
+
+def test_a_fine_slash_taller_than_the_digits_may_stand_steeper_than_a_leaning_digit() -> None:
+    """The "/" of "98/100" drawn as a fine line well above the digits' height, nearly upright: still a
+    slash; the same steep stroke at digit height is a leaning "1"."""
+    stroke = np.zeros((84, 30), np.uint8)
+    cv2.line(stroke, (26, 1), (3, 82), 255, 3)
+    assert is_slash_like(stroke, ref_h=59)
+    assert not is_slash_like(stroke, ref_h=80)
+
+
+def test_a_five_flag_drawn_apart_past_the_body_is_joined_to_it_before_the_next_digit() -> None:
+    """A wide "5" whose flag the pen drew apart, starting where the body ends and reaching past it along
+    the top line: it overlaps no glyph in x, yet it is the "5"'s flag, not a digit or a dash."""
+    mask = canvas()
+    right = draw(mask, "5", 10)
+    cols = np.flatnonzero(mask.any(axis=0))
+    top = int(np.flatnonzero(mask.any(axis=1))[0])
+    body_right = int(cols[-1])
+    cv2.line(mask, (body_right + 3, top + 2), (body_right + 40, top + 2), 255, 4)
+    assert kinds(segment_field(mask, 4.0)) == "dt"  # after the last digit: a closing stroke, kept apart
+    draw(mask, "2", right + 45)
+    assert kinds(segment_field(mask, 4.0)) == "dd"
