@@ -25,9 +25,8 @@ from segmentation.components import components
 
 WORK_WIDTH = 800
 MIN_SCORE = 0.35
-DOUBTFUL_SCORE = (
-    0.6  # a best box below this (on a level check good boxes score 0.7-1.0) prompts a second look
-)
+# A best box below this (on a level check good boxes score 0.7-1.0) prompts a second look.
+DOUBTFUL_SCORE = 0.6
 WHOLE_IMAGE_CONFIDENCE = 0.6
 DETECTED_CONFIDENCE = 1.0
 LINE_ONLY_CONFIDENCE = 0.9

@@ -460,7 +460,9 @@ def is_equals(blob: Blob, image: np.ndarray, ref_h: float) -> bool:
 
 
 def has_loop(image: np.ndarray, min_hole: int) -> bool:
-    """Whether the ink closes around a hole of at least ``min_hole`` pixels (a "0", "6", "8", "9")."""
+    """Whether the ink closes around a hole whose outline encloses at least ``min_hole`` pixels (a "0",
+    "6", "8", "9"). Measured on the contour, as the hanging-comma rule was tuned; ``has_hole`` counts
+    any enclosed paper and ``is_one_ring`` needs each hole's width, from ``enclosed_paper``."""
     contours, hierarchy = cv2.findContours(image, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
         return False
@@ -502,19 +504,24 @@ def is_one_ring(image: np.ndarray) -> bool:
     "6" and "2"), and its width alone makes two digits the likelier count. Two touching digits never
     close one hole across both: "00" has two holes, "10" or "06" a hole in one part only.
     """
-    paper = (image == 0).astype(np.uint8)
-    padded = cv2.copyMakeBorder(paper, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(padded, connectivity=4)
-    holes = [i for i in range(1, count) if stats[i, 4] >= 4 and i != labels[0, 0]]
-    return len(holes) == 1 and stats[holes[0], 2] >= RING_SPAN * image.shape[1]
+    holes = enclosed_paper(image)
+    big = holes[holes[:, cv2.CC_STAT_AREA] >= 4]
+    return len(big) == 1 and big[0, cv2.CC_STAT_WIDTH] >= RING_SPAN * image.shape[1]
 
 
 def has_hole(image: np.ndarray) -> bool:
     """Whether the ink encloses some paper (a loop: "0", "6", "8", "9")."""
+    return len(enclosed_paper(image)) > 0
+
+
+def enclosed_paper(image: np.ndarray) -> np.ndarray:
+    """Statistics rows (``cv2.CC_STAT_*``) of the paper regions the ink closes in: 4-connected paper
+    components that do not reach the image's edge (the glyph is padded with a paper border first)."""
     paper = (image == 0).astype(np.uint8)
     padded = cv2.copyMakeBorder(paper, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
-    count, _labels = cv2.connectedComponents(padded, connectivity=4)
-    return count > 2
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(padded, connectivity=4)
+    outside = labels[0, 0]
+    return stats[[i for i in range(1, count) if i != outside]].reshape(-1, stats.shape[1])
 
 
 def mark_trailing_flourish(segments: list[Segment]) -> None:
