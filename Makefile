@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SERVE_STAMP := $(VENV)/.installed-serve
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format train train-quick bench bench-quick soak audit lock clean
+.PHONY: run test lint format train train-quick finetune bench bench-quick soak audit lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ train: $(DEV_STAMP)
 
 train-quick: $(DEV_STAMP)
 	$(BIN)/checkocr train --quick
+
+finetune: $(DEV_STAMP)
+	$(BIN)/checkocr finetune --out runs/finetune
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench

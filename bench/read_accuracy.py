@@ -109,11 +109,20 @@ def sweep_table(result: SetResult) -> list[str]:
     return lines
 
 
+def fine_tuned_on(reader, folder: Path) -> bool:
+    """Whether the model's card lists ``folder`` (by name) among the fields it was fine-tuned on."""
+    finetune = reader.classifier.card.training.get("finetune") or {}
+    return any(Path(item["folder"]).name == folder.name for item in finetune.get("fields", []))
+
+
 def judge_orand(reader, data_dir: Path) -> SetResult | None:
     folder = data_dir / "orand-car-a-dev"
     if not (folder / "labels.tsv").is_file():
         return None
-    result = SetResult("ORAND CAR-A dev (fields)")
+    name = "ORAND CAR-A dev (fields)"
+    if fine_tuned_on(reader, folder):
+        name += " IN-SAMPLE: the model was fine-tuned on these fields; held-out folds in the card"
+    result = SetResult(name)
     for line in (folder / "labels.tsv").read_text().splitlines():
         if not line.strip():
             continue

@@ -39,6 +39,11 @@ FRACTION_CONFIRMED = 1.0
 # A "/100" was found but fewer than three digits stand before it: "16/100" is 0.16 or 16.00 with the
 # cents lost, and a misread slash is as likely as either (dev synthetic: the one such reading was wrong).
 FRACTION_UNRESOLVED = 0.85
+# Nobody ends an amount with more than three marks ("./-" at most): four or more dots and dashes after
+# the last digit are digits the split took for marks, usually under a tall first stroke that set the
+# digit height (ORAND dev: 6 of 7 such readings wrong, one at confidence 0.99).
+TAIL_MARKS_MAX = 3
+CROWDED_TAIL = 0.5
 
 
 class AssemblyError(ValueError):
@@ -203,6 +208,16 @@ def amount_payable(integer: str, cents: str) -> bool:
     return int(integer) > 0 or int(cents) > 0
 
 
+def tail_marks(glyphs: Sequence[Glyph]) -> int:
+    """How many separators and terminators follow the last digit of a left-to-right glyph list."""
+    count = 0
+    for glyph in reversed(glyphs):
+        if glyph.kind == "digit":
+            break
+        count += glyph.kind in ("separator", "terminator")
+    return count
+
+
 def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", accept_threshold: float = 0.9) -> Assembly:
     """The amount, integer cents, confidence and characters of a left-to-right glyph list."""
     if decimal not in ("auto", ".", ","):
@@ -246,6 +261,8 @@ def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", accept_threshol
     cents = cents or "00"
     amount = f"{integer}.{cents}"
     used = [g for g in work if g.kind == "digit"]
+    if tail_marks(work) > TAIL_MARKS_MAX:
+        factor *= CROWDED_TAIL
     confidence = float(np.prod([g.confidence for g in used])) * factor
     confidence = min(1.0, max(0.0, confidence)) if amount_payable(integer, cents) else 0.0
     return Assembly(

@@ -102,6 +102,12 @@ def height_agreement(segments: list[Segment]) -> float:
     return float(np.exp(-HEIGHT_DOUBT * worst**2))
 
 
+def given_field(grey: np.ndarray) -> FieldLocation:
+    """The whole image as the field (``region="field"``)."""
+    height, width = grey.shape
+    return FieldLocation((0, 0, width, height), "given", 1.0)
+
+
 def elapsed_ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000.0, 3)
 
@@ -164,21 +170,15 @@ class Reader:
             raise ValueError(f"decimal must be 'auto', '.' or ',', not {decimal!r}")
         timings = {"decode": decode_ms}
         t = time.perf_counter()
-        if region == "field":
-            height, width = grey.shape
-            location = FieldLocation((0, 0, width, height), "given", 1.0)
-        else:
-            location = locate_field(grey)
+        location = given_field(grey) if region == "field" else locate_field(grey)
         timings["locate"] = elapsed_ms(t)
 
         t = time.perf_counter()
-        field = cut_field(grey, location.reading_box, location.tilt)
-        cleaned = clean_field(field.image, side_fraction=BOX_SIDE if location.boxed else FIELD_SIDE)
-        segments = segment_field(cleaned.mask, cleaned.stroke_width, leading_sign=location.boxed)
+        field, stroke_width, segments = self.segment(grey, location)
         timings["segment"] = elapsed_ms(t)
 
         t = time.perf_counter()
-        glyphs = self.classify(segments, cleaned.stroke_width, field)
+        glyphs = self.classify(segments, stroke_width, field)
         timings["classify"] = elapsed_ms(t)
 
         result = assemble(glyphs, decimal=decimal, accept_threshold=self.accept_threshold)
@@ -204,32 +204,62 @@ class Reader:
         result.needs_review = confidence < self.accept_threshold or result.amount is None
         return result
 
+    def segment(self, grey: np.ndarray, location: FieldLocation) -> tuple[FieldCrop, float, list[Segment]]:
+        """Cuts the located field out, cleans it and splits it: (field, stroke width, segments)."""
+        field = cut_field(grey, location.reading_box, location.tilt)
+        cleaned = clean_field(field.image, side_fraction=BOX_SIDE if location.boxed else FIELD_SIDE)
+        segments = segment_field(cleaned.mask, cleaned.stroke_width, leading_sign=location.boxed)
+        return field, cleaned.stroke_width, segments
+
+    def digit_inputs(self, grey: np.ndarray, region: Region = "auto") -> np.ndarray:
+        """The model inputs [k, 28, 28, 1] of the digits the reading settles on, left to right.
+
+        Training uses them (``training.harvest``): digits of real fields cut and normalised exactly as
+        the reader cuts them at serving time, so the classifier learns the inputs it will be given.
+        """
+        location = locate_field(grey) if region == "auto" else given_field(grey)
+        field, stroke_width, segments = self.segment(grey, location)
+        batch, _glyphs, rows = self._classify(segments, stroke_width, field)
+        return batch[rows]
+
     def classify(self, segments: list[Segment], stroke_width: float, field: FieldCrop) -> list[Glyph]:
         """One model batch for every option of every digit segment; the best option per segment wins."""
+        return self._classify(segments, stroke_width, field)[1]
+
+    def _classify(
+        self, segments: list[Segment], stroke_width: float, field: FieldCrop
+    ) -> tuple[np.ndarray, list[Glyph], list[int]]:
+        """(model batch, glyphs, the batch rows of the digit glyphs in order)."""
         digit_segments = [s for s in segments if s.kind == "digit"]
         images = [piece.image for s in digit_segments for option in s.options for piece in option]
-        probs = self.classifier.predict(to_digit_batch(images, stroke_width)) if images else np.zeros((0, 10))
+        batch = to_digit_batch(images, stroke_width)
+        probs = self.classifier.predict(batch) if images else np.zeros((0, 10))
         probs = adjust_priors(probs)
         per_segment: list[list[np.ndarray]] = []
+        option_starts: list[list[int]] = []
         cursor = 0
         for segment in digit_segments:
-            option_probs = []
+            option_probs, starts = [], []
             for option in segment.options:
                 option_probs.append(probs[cursor : cursor + len(option)])
+                starts.append(cursor)
                 cursor += len(option)
             per_segment.append(option_probs)
-        chosen = iter(zip(choose_options(segments, per_segment), per_segment, strict=True))
+            option_starts.append(starts)
+        chosen = iter(zip(choose_options(segments, per_segment), per_segment, option_starts, strict=True))
         glyphs: list[Glyph] = []
+        rows: list[int] = []
         for segment in segments:
             if segment.kind != "digit":
                 bbox = field.to_image(segment.bbox)
                 glyphs.append(Glyph(segment.kind, segment.char or "?", SEPARATOR_CONFIDENCE, bbox))
                 continue
-            index, option_probs = next(chosen)
+            index, option_probs, starts = next(chosen)
             if is_unread_sign(segment, option_probs[0]):
                 glyphs.append(Glyph("currency", "$", SEPARATOR_CONFIDENCE, field.to_image(segment.bbox)))
                 continue
             option = segment.options[index]
+            rows.extend(range(starts[index], starts[index] + len(option)))
             for piece, p in zip(option, option_probs[index], strict=True):
                 glyphs.append(
                     Glyph.digit(
@@ -239,4 +269,4 @@ class Reader:
                         slash_like=segment.slash_like and len(option) == 1,
                     )
                 )
-        return glyphs
+        return batch, glyphs, rows

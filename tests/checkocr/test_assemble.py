@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checkocr.assemble import AMBIGUOUS_DECIMAL, FRACTION_UNRESOLVED, AssemblyError, Glyph, assemble
+from checkocr.assemble import (
+    AMBIGUOUS_DECIMAL,
+    CROWDED_TAIL,
+    FRACTION_UNRESOLVED,
+    AssemblyError,
+    Glyph,
+    assemble,
+)
 
 H = 40  # digit height in these fake layouts
 
@@ -191,3 +198,15 @@ def test_a_fraction_without_cents_before_it_is_doubtful() -> None:
     assert result.amount == "16.00"
     assert result.confidence == pytest.approx(0.99**2 * FRACTION_UNRESOLVED, abs=1e-5)
     assert assemble(layout("1656FC")).confidence == pytest.approx(0.99**4, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("text", "crowded"), [("25.441.-", False), ("4.-=", False), ("4....", True), ("7.,.-.", True)]
+)
+def test_more_marks_after_the_last_digit_than_anyone_writes_is_doubtful(text: str, crowded: bool) -> None:
+    """Four dots after a "4" are digits the split took for marks (a tall first stroke set the height)."""
+    result = assemble(layout(text))
+    digits = sum(ch.isdigit() for ch in text)
+    expected = 0.99**digits * (CROWDED_TAIL if crowded else 1.0)
+    assert result.confidence == pytest.approx(expected, abs=1e-5)
+    assert result.needs_review is crowded

@@ -63,6 +63,32 @@ def test_field_reading_plumbing_with_one_model_batch() -> None:
     assert reading.model.name == "seven"
 
 
+class InkClassifier:
+    """Stands in for DigitClassifier: the class is a function of the image's ink (its sum, mod 10)."""
+
+    info = ModelInfo(name="ink", version="0", sha256="0" * 64)
+
+    @staticmethod
+    def label(digit: np.ndarray) -> int:
+        return round(float(digit.sum())) % 10
+
+    def predict(self, digits: np.ndarray) -> np.ndarray:
+        out = np.full((len(digits), 10), 0.04 / 9, dtype=np.float32)
+        out[np.arange(len(digits)), [self.label(d) for d in digits]] = 0.96
+        return out
+
+
+@pytest.mark.parametrize("text", ["3 14", "25", "7 0 9 1"])
+def test_digit_inputs_are_the_inputs_behind_the_reading(text: str) -> None:
+    """Training pairs these with label digits in order, so they must be the chosen inputs, left to right."""
+    reader = Reader(InkClassifier())  # type: ignore[arg-type]
+    reading = reader.read_array(drawn_field(text), region="field")
+    inputs = reader.digit_inputs(drawn_field(text), region="field")
+    digits = [c.char for c in reading.characters if c.kind == "digit"]
+    assert inputs.shape == (len(digits), 28, 28, 1) and len(digits) == len(text.replace(" ", ""))
+    assert [str(InkClassifier.label(d)) for d in inputs] == digits
+
+
 def test_glyph_boxes_are_in_pixels_of_the_submitted_image() -> None:
     reader = Reader(SevenClassifier())  # type: ignore[arg-type]
     plain = reader.read_array(drawn_field("8"), region="field").characters[0].bbox
