@@ -48,6 +48,7 @@ SPLIT_COST = 0.7
 # set together: 1.0 -> 0.6 took ORAND from 209 to 212 of 400 and dev from 236 to 238/239 of 300 (a
 # plateau from 0.5 to 0.67; the separate knobs COUNT_SIGMA and SPLIT_COST alone did not gain).
 PRIOR_WEIGHT = 0.6
+SHARED_TOP = 0.1  # digit heights: two pieces whose tops are this close are written side by side
 CURRENCY = "¤"  # a printed currency sign whose exact symbol is not read
 UNDERLINE_MIN = 0.55  # shortest underline under raised cents, in digit heights (two small cents + margin)
 
@@ -852,17 +853,27 @@ def option_prior(option: Sequence[Piece], segment_width: int, unit: float, ref_h
     prior = float(np.exp(-((expected - len(option)) ** 2) / (2 * COUNT_SIGMA**2)))
     if len(option) > 1:
         prior *= SPLIT_COST
-        top = min(piece.bbox[1] for piece in option)
         for piece in option:
-            if piece.bbox[3] < 0.45 * ref_h or piece.bbox[2] < 0.15 * unit or sunken_scrap(piece, top, ref_h):
+            if (
+                piece.bbox[3] < 0.45 * ref_h
+                or piece.bbox[2] < 0.15 * unit
+                or sunken_scrap(piece, option, ref_h)
+            ):
                 prior *= 0.1
     return prior
 
 
-def sunken_scrap(piece: Piece, top: int, ref_h: float) -> bool:
+def sunken_scrap(piece: Piece, option: Sequence[Piece], ref_h: float) -> bool:
     """A piece that starts well below the blob's top and is short is the tail of a wide glyph's base (a
-    "2" with a long foot cut into "26"), not a digit: digits written side by side share their top line."""
-    return piece.bbox[1] - top > 0.25 * ref_h and piece.bbox[3] < 0.6 * ref_h
+    "2" with a long foot cut into "26"), not a digit: digits written side by side share their top line.
+    A foot is alone at its height, though; trailing zeros written small on the baseline ("15700") share
+    their top line with each other, so a sunken piece with a neighbour at its height is a digit."""
+    top = min(other.bbox[1] for other in option)
+    if piece.bbox[1] - top <= 0.25 * ref_h or piece.bbox[3] >= 0.6 * ref_h:
+        return False
+    return not any(
+        other is not piece and abs(other.bbox[1] - piece.bbox[1]) <= SHARED_TOP * ref_h for other in option
+    )
 
 
 def choose_options(segments: list[Segment], probabilities: Sequence[Sequence[np.ndarray]]) -> list[int]:

@@ -409,6 +409,20 @@ def test_a_cut_leaving_a_short_sunken_tail_loses_to_the_whole_glyph_but_a_full_h
     assert choose_options([wide_blob_cut(2, 58)], [[whole_two, sure_halves]]) == [1]
 
 
+def test_small_trailing_zeros_sharing_their_top_line_are_not_a_sunken_tail() -> None:
+    """ "700" written with small zeros on the baseline (ORAND "15700"): cut in three, the first zero is
+    short and starts well below the "7"'s top, like a "2"'s cut-off foot, but the second zero stands
+    beside it at the same height, as digits are written; the three-way cut wins over "7" + wide "0"."""
+    ink = np.full((60, 126), 255, np.uint8)
+    whole = Piece((0, 0, 126, 60), ink)
+    seven = Piece((0, 0, 42, 60), ink[:, :42])
+    zeros = Piece((42, 23, 84, 37), ink[23:, 42:])
+    zero_a, zero_b = Piece((42, 23, 42, 30), ink[23:53, 42:84]), Piece((84, 23, 42, 37), ink[23:, 84:])
+    segment = Segment("digit", (0, 0, 126, 60), options=[[whole], [seven, zeros], [seven, zero_a, zero_b]])
+    probabilities = [np.eye(10)[[0]] * 0.97, np.eye(10)[[7, 0]] * 0.96, np.eye(10)[[7, 0, 0]] * 0.99]
+    assert choose_options([segment], [probabilities]) == [2]
+
+
 def test_a_fine_slash_taller_than_the_digits_may_stand_steeper_than_a_leaning_digit() -> None:
     """The "/" of "98/100" drawn as a fine line well above the digits' height, nearly upright: still a
     slash; the same steep stroke at digit height is a leaning "1"."""
