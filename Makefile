@@ -42,7 +42,7 @@ train-quick: $(DEV_STAMP)
 	$(BIN)/checkocr train --quick
 
 finetune: $(DEV_STAMP)
-	$(BIN)/checkocr finetune --out runs/finetune
+	$(BIN)/checkocr finetune --base onnx_models/digits-mnist.onnx --out runs/finetune
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench

@@ -119,6 +119,11 @@ def finetune(
     seed: Annotated[int, typer.Option()] = 20261121,
 ) -> None:
     """Fine-tune the shipped CNN on digits the reader cuts from real labelled fields and synthetic checks."""
+    data = resolve_data_dir(data_dir)
+    folders = fields or [data / "orand-car-a-dev"]
+    for folder in folders:
+        if not (folder / "labels.tsv").is_file():
+            raise fail(f"{folder}: not a labelled field folder (needs labels.tsv and images/)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         from training.finetune import SYNTH_CHECKS, FinetuneOptions, run
@@ -127,11 +132,6 @@ def finetune(
     from checkocr.mnist import MnistError
     from checkocr.model_card import ModelError
 
-    data = resolve_data_dir(data_dir)
-    folders = fields or [data / "orand-car-a-dev"]
-    for folder in folders:
-        if not (folder / "labels.tsv").is_file():
-            raise fail(f"{folder}: not a labelled field folder (needs labels.tsv and images/)")
     options = FinetuneOptions(
         data_dir=data,
         fields=folders,

@@ -330,8 +330,24 @@ def _concat(a: Harvest, b: Harvest) -> Harvest:
     )
 
 
+def refuse_fine_tuned_base(base_model: Path, fields: list[Path]) -> None:
+    """A base already fine-tuned on these fields would make the held-out folds in-sample (and train on
+    them twice): start from the MNIST-only CNN instead."""
+    card = json.loads(base_model.with_suffix(".json").read_text())
+    seen = {
+        Path(item["folder"]).name for item in card.get("training", {}).get("finetune", {}).get("fields", [])
+    }
+    again = sorted(seen & {folder.name for folder in fields})
+    if again:
+        raise ValueError(
+            f"{base_model} was already fine-tuned on {', '.join(again)}; start from the MNIST-only CNN "
+            "(onnx_models/digits-mnist.onnx, or a `checkocr train` output)"
+        )
+
+
 def run(options: FinetuneOptions) -> dict[str, Any]:
     started = time.monotonic()
+    refuse_fine_tuned_base(options.base_model, options.fields)
     keras.utils.set_random_seed(options.seed)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     mnist = load_mnist(options.data_dir)

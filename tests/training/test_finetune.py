@@ -19,7 +19,13 @@ from checkocr.mnist import load_split
 from checkocr.model_card import load_card
 from checkocr.reader import Reader
 from checkocr.synth import MnistTestPool, generate_field
-from training.finetune import check_rebuild, harvest_fields, read_field_labels, rebuild_cnn
+from training.finetune import (
+    check_rebuild,
+    harvest_fields,
+    read_field_labels,
+    rebuild_cnn,
+    refuse_fine_tuned_base,
+)
 
 FIELDS = 8
 
@@ -92,6 +98,18 @@ def test_harvest_pairs_digits_with_labels_and_leaves_out_miscounted_fields(field
     # In order: the shipped model agrees with the paired label for nearly every harvested digit.
     predicted = DigitClassifier(model_path).predict(harvest.images[..., None] / np.float32(255.0)).argmax(1)
     assert (predicted == harvest.labels).mean() >= 0.9
+
+
+def test_a_base_already_fine_tuned_on_the_same_fields_is_refused(tmp_path: Path) -> None:
+    """Its held-out folds would be in-sample: the gain it reports would be made up."""
+    base = tmp_path / "digits.onnx"
+    card = {"training": {"finetune": {"fields": [{"folder": "/data/orand-car-a-dev"}]}}}
+    base.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ValueError, match="already fine-tuned on orand-car-a-dev"):
+        refuse_fine_tuned_base(base, [Path("/elsewhere/orand-car-a-dev")])
+    refuse_fine_tuned_base(base, [Path("/data/other-fields")])
+    base.with_suffix(".json").write_text(json.dumps({"training": {}}))
+    refuse_fine_tuned_base(base, [Path("/data/orand-car-a-dev")])
 
 
 @pytest.mark.parametrize("line", ["a.png\t12a", "a.png", "a.png\t"])
