@@ -214,7 +214,7 @@ class Reader:
     def digit_inputs(self, grey: np.ndarray, region: Region = "auto") -> np.ndarray:
         """The model inputs [k, 28, 28, 1] of the digits the reading settles on, left to right.
 
-        Training uses them (``training.harvest``): digits of real fields cut and normalised exactly as
+        Training uses them (``training.finetune``): digits of real fields cut and normalised exactly as
         the reader cuts them at serving time, so the classifier learns the inputs it will be given.
         """
         location = locate_field(grey) if region == "auto" else given_field(grey)
