@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from segmentation.components import components
+from segmentation.components import components, ink_where, paint
 
 MIN_CONTRAST = 0.18  # below this the "ink" is background texture on every check we have seen
 MAX_THRESHOLD = 0.45  # a faint ballpoint still clears this
@@ -179,14 +179,14 @@ def drop_slivers(mask: np.ndarray, stroke_width: float) -> np.ndarray:
     sliver[0] = False
     if not sliver.any():
         return mask
-    return np.where(sliver[labels], 0, mask).astype(np.uint8)
+    return mask & paint(labels, ~sliver)
 
 
 def drop_specks(mask: np.ndarray, min_area: int) -> np.ndarray:
     count, labels, stats, _ = components(mask)
     keep = np.zeros(count, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
-    return np.where(keep[labels], 255, 0).astype(np.uint8)
+    return paint(labels, keep)
 
 
 def clean_field(grey: np.ndarray, line_length: int | None = None, side_fraction: float = 0.9) -> CleanField:
@@ -198,7 +198,7 @@ def clean_field(grey: np.ndarray, line_length: int | None = None, side_fraction:
     """
     contrast = flatten_background(grey)
     threshold = ink_threshold(contrast)
-    mask = np.where(contrast >= threshold, 255, 0).astype(np.uint8)
+    mask = ink_where(contrast >= threshold)
     stroke = estimate_stroke_width(mask)
     height, width = grey.shape
     h_length = line_length or max(15, round(min(1.3 * height, 0.6 * width)))
@@ -212,5 +212,5 @@ def clean_field(grey: np.ndarray, line_length: int | None = None, side_fraction:
         mask = remove_lines(mask, max(12, round(SHORT_LINE * ref_h)), 10**6, stroke)
     mask = drop_slivers(mask, stroke)
     mask = drop_specks(mask, max(MIN_COMPONENT_AREA, round(0.5 * stroke * stroke)))
-    ink = np.where(mask > 0, np.clip(contrast / max(threshold * 2.0, 1e-3), 0.0, 1.0), 0.0).astype(np.float32)
+    ink = np.clip(contrast / max(threshold * 2.0, 1e-3), 0.0, 1.0) * (mask > 0)  # float32, 0 off the mask
     return CleanField(ink=ink, mask=mask, stroke_width=stroke)

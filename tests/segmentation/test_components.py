@@ -3,7 +3,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from segmentation.components import components
+from segmentation.components import components, ink_where, paint
 
 
 def test_components_match_opencv_default_labelling_on_random_masks() -> None:
@@ -30,3 +30,15 @@ def test_components_of_two_strokes() -> None:
     count, _labels, stats, _ = components(mask)
     assert count == 3
     assert stats[1].tolist() == [3, 2, 3, 8, 24] and stats[2].tolist() == [20, 12, 8, 6, 48]
+
+
+def test_ink_where_and_paint_equal_their_np_where_forms() -> None:
+    rng = np.random.default_rng(8)
+    mask = np.where(rng.random((40, 70)) < 0.4, 255, 0).astype(np.uint8)
+    _count, labels, stats, _ = components(mask)
+    chosen = stats[:, cv2.CC_STAT_AREA] >= 3
+    painted = paint(labels, chosen)
+    assert painted.dtype == np.uint8 and np.array_equal(painted, np.where(chosen[labels], 255, 0))
+    condition = rng.random((9, 13)) < 0.5
+    inked = ink_where(condition)
+    assert inked.dtype == np.uint8 and np.array_equal(inked, np.where(condition, 255, 0))
