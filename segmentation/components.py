@@ -17,6 +17,26 @@ def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarra
     return cv2.connectedComponentsWithStatsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_BBDT)
 
 
+def component_boxes(mask: np.ndarray) -> np.ndarray:
+    """The (x, y, w, h) of each 8-connected component, in label order: ``components(mask)[2][1:, :4]``.
+
+    Why: on a whole-check rule map the statistics pass is most of ``components``'s cost (~0.6 ms);
+    labels alone and the outer contours take about half. A component's outer contour holds its
+    extreme pixels, so its bounding rectangle is the component's, and the label under the contour's
+    first point gives its row. ``findContours`` ignores the image's edge pixels, hence the padding.
+    """
+    count, labels = cv2.connectedComponentsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_BBDT)
+    padded = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    contours, hierarchy = cv2.findContours(padded, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE, offset=(-1, -1))
+    boxes = np.zeros((count, 4), np.int32)
+    if hierarchy is not None:
+        for contour, (_next, _previous, _child, parent) in zip(contours, hierarchy[0], strict=True):
+            if parent < 0:  # an outer boundary (holes' boundaries have a parent)
+                x, y = contour[0, 0]
+                boxes[labels[y, x]] = cv2.boundingRect(contour)
+    return boxes[1:]
+
+
 def ink_where(condition: np.ndarray) -> np.ndarray:
     """255 where ``condition`` holds, else 0, as a uint8 mask.
 
