@@ -57,3 +57,12 @@ def test_component_boxes_are_the_components_boxes_in_label_order() -> None:
         _count, _labels, stats, _ = components(mask)
         assert np.array_equal(component_boxes(mask), stats[1:, :4])
     assert component_boxes(np.zeros((5, 9), np.uint8)).shape == (0, 4)
+
+
+def test_labels_are_16_bit_only_where_they_cannot_overflow() -> None:
+    assert components(np.zeros((120, 300), np.uint8))[1].dtype == np.uint16
+    assert components(np.zeros((371, 800), np.uint8))[1].dtype == np.int32
+    dots = np.zeros((371, 800), np.uint8)
+    dots[::2, ::2] = 255  # 74,400 components: more than 16 bits hold
+    count, labels, _stats, _ = components(dots)
+    assert count == 186 * 400 + 1 and labels.max() == count - 1
