@@ -14,6 +14,8 @@ has to go, without cutting the digits that cross the lines. Steps, each a small 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -95,27 +97,81 @@ def line_mask(mask: np.ndarray, min_length: int, horizontal: bool) -> np.ndarray
     """
     lines = np.zeros_like(mask)
     for degrees in LINE_ANGLES:
-        if degrees == 0:  # a true rectangle takes OpenCV's fast separable path
-            shape = (min_length, 1) if horizontal else (1, min_length)
-            kernel = cv2.getStructuringElement(cv2.MORPH_RECT, shape)
-        else:
-            kernel = line_kernel(min_length, degrees, horizontal)
-        lines |= open_if_any(mask, kernel)
+        lines |= open_if_any(mask, swept_line(min_length, degrees, horizontal))
     return lines
 
 
-def open_if_any(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """``cv2.morphologyEx(mask, MORPH_OPEN, kernel)``, skipping the dilation when the erosion is empty.
+@dataclass(frozen=True)
+class SweptKernel:
+    """A line structuring element as a short straight ``run`` swept over the points of ``starts``.
 
-    Why: a tilted line kernel takes OpenCV's slow general path, and most fields hold no rule at a
-    given tilt (nor any underline, for the short-line pass); an opening is an erosion then a dilation
-    with the same kernel, anchor and borders, so an empty erosion means an empty opening and half the
-    work is saved.
+    Why: OpenCV's erosion and dilation cost one pass over the image per kernel pixel, straight or
+    tilted (~50 us for a 150-pixel rule kernel on a field); the min (max) over the whole line is the
+    min (max) over a few runs of ~sqrt(length) pixels that cover it, the run's result taken at each
+    run's start: ~12 + ~13 passes instead of 150, for the same pixels. ``full`` is the kernel meant.
     """
-    eroded = cv2.erode(mask, kernel)
+
+    full: np.ndarray
+    run: np.ndarray  # 1 x k (horizontal) or k x 1, anchored at its first pixel
+    starts: np.ndarray  # same shape and anchor as ``full``: where each covering run starts
+    horizontal: bool
+
+    @classmethod
+    def of(cls, kernel: np.ndarray, horizontal: bool) -> SweptKernel:
+        """Splits a kernel whose rows (columns when upright) are runs of ones, like ``line_kernel``'s."""
+        flat = kernel if horizontal else kernel.T
+        spans = [(r, run[0], run[-1]) for r, row in enumerate(flat) for run in runs_of(np.flatnonzero(row))]
+        shortest = min(last - first + 1 for _r, first, last in spans)
+        k = max(1, min(shortest, round(np.sqrt(flat.shape[1]))))
+        starts = np.zeros_like(flat)
+        for r, first, last in spans:
+            starts[r, first : last - k + 2 : k] = 1
+            starts[r, last - k + 1] = 1  # the last run ends on the span's last pixel
+        run = np.ones((1, k) if horizontal else (k, 1), np.uint8)
+        return cls(kernel, run, starts if horizontal else np.ascontiguousarray(starts.T), horizontal)
+
+    def erode(self, mask: np.ndarray) -> np.ndarray:
+        """``cv2.erode(mask, self.full)``, pixel for pixel."""
+        return self.sweep(cv2.erode, mask, 255)
+
+    def dilate(self, mask: np.ndarray) -> np.ndarray:
+        """``cv2.dilate(mask, self.full)``, pixel for pixel."""
+        return self.sweep(cv2.dilate, mask, 0)
+
+    def sweep(self, operation: Callable[..., np.ndarray], mask: np.ndarray, border: int) -> np.ndarray:
+        # OpenCV's border for erosion (dilation) is white (black): runs that start outside the image,
+        # before its first column (row), still reach into it, so they are computed on a padded copy.
+        pad = max(self.run.shape) - 1
+        if pad == 0:
+            return operation(mask, self.starts)
+        widths = (0, 0, pad, 0) if self.horizontal else (pad, 0, 0, 0)
+        padded = cv2.copyMakeBorder(mask, *widths, cv2.BORDER_CONSTANT, value=border)
+        swept = operation(operation(padded, self.run, anchor=(0, 0)), self.starts)
+        return swept[:, pad:] if self.horizontal else swept[pad:, :]
+
+
+def runs_of(columns: np.ndarray) -> list[np.ndarray]:
+    """Sorted indices split where they stop being consecutive."""
+    return [run for run in np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1) if run.size]
+
+
+@functools.lru_cache(maxsize=256)
+def swept_line(length: int, degrees: float, horizontal: bool) -> SweptKernel:
+    """``line_kernel`` split for ``SweptKernel``'s morphology; fields of one layout share their lengths."""
+    return SweptKernel.of(line_kernel(length, degrees, horizontal), horizontal)
+
+
+def open_if_any(mask: np.ndarray, kernel: SweptKernel) -> np.ndarray:
+    """``cv2.morphologyEx(mask, MORPH_OPEN, kernel.full)``, skipping the dilation when the erosion is empty.
+
+    Why: most fields hold no rule at a given tilt (nor any underline, for the short-line pass); an
+    opening is an erosion then a dilation with the same kernel, anchor and borders, so an empty erosion
+    means an empty opening and half the work is saved.
+    """
+    eroded = kernel.erode(mask)
     if not eroded.any():
         return np.zeros_like(mask)
-    return cv2.dilate(eroded, kernel)
+    return kernel.dilate(eroded)
 
 
 def reference_height(mask: np.ndarray) -> float | None:
