@@ -15,6 +15,7 @@ has to go, without cutting the digits that cross the lines. Steps, each a small 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -118,15 +119,19 @@ class SweptKernel:
 
     @classmethod
     def of(cls, kernel: np.ndarray, horizontal: bool) -> SweptKernel:
-        """Splits a kernel whose rows (columns when upright) are runs of ones, like ``line_kernel``'s."""
+        """Splits a kernel whose rows (columns when upright) each hold one run of ones, like
+        ``line_kernel``'s; ValueError for any other kernel."""
         flat = kernel if horizontal else kernel.T
-        spans = [(r, run[0], run[-1]) for r, row in enumerate(flat) for run in runs_of(np.flatnonzero(row))]
-        shortest = min(last - first + 1 for _r, first, last in spans)
-        k = max(1, min(shortest, round(np.sqrt(flat.shape[1]))))
+        filled = np.flatnonzero(flat.any(axis=1))
+        first = flat[filled].argmax(axis=1)
+        last = flat.shape[1] - 1 - flat[filled, ::-1].argmax(axis=1)
+        if filled.size == 0 or not np.array_equal(np.count_nonzero(flat[filled], axis=1), last - first + 1):
+            raise ValueError("each row of the kernel must hold one run of ones")
+        k = max(1, min(int((last - first).min()) + 1, math.isqrt(flat.shape[1])))
         starts = np.zeros_like(flat)
-        for r, first, last in spans:
-            starts[r, first : last - k + 2 : k] = 1
-            starts[r, last - k + 1] = 1  # the last run ends on the span's last pixel
+        for r, a, b in zip(filled.tolist(), first.tolist(), last.tolist(), strict=True):
+            starts[r, a : b - k + 2 : k] = 1
+            starts[r, b - k + 1] = 1  # the last run ends on the row's last pixel
         run = np.ones((1, k) if horizontal else (k, 1), np.uint8)
         return cls(kernel, run, starts if horizontal else np.ascontiguousarray(starts.T), horizontal)
 
@@ -148,11 +153,6 @@ class SweptKernel:
         padded = cv2.copyMakeBorder(mask, *widths, cv2.BORDER_CONSTANT, value=border)
         swept = operation(operation(padded, self.run, anchor=(0, 0)), self.starts)
         return swept[:, pad:] if self.horizontal else swept[pad:, :]
-
-
-def runs_of(columns: np.ndarray) -> list[np.ndarray]:
-    """Sorted indices split where they stop being consecutive."""
-    return [run for run in np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1) if run.size]
 
 
 @functools.lru_cache(maxsize=256)

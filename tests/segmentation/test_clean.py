@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from segmentation.clean import SweptKernel, clean_field, line_kernel, open_if_any, swept_line
 
@@ -100,3 +101,10 @@ def test_open_if_any_is_empty_without_a_long_run() -> None:
     mask[20:25, 5:75] = 255  # a rule longer than the kernel, thicker than its rise
     opened = open_if_any(mask, swept_line(60, 2.0, True))
     assert opened[20:25].any() and not opened[10:13].any()
+
+
+def test_swept_kernel_takes_only_rows_of_single_runs() -> None:
+    with pytest.raises(ValueError, match="one run"):
+        SweptKernel.of(np.array([[1, 0, 1]], np.uint8), horizontal=True)
+    with pytest.raises(ValueError, match="one run"):
+        SweptKernel.of(np.zeros((2, 5), np.uint8), horizontal=True)
