@@ -133,7 +133,10 @@ class SweptKernel:
             starts[r, a : b - k + 2 : k] = 1
             starts[r, b - k + 1] = 1  # the last run ends on the row's last pixel
         run = np.ones((1, k) if horizontal else (k, 1), np.uint8)
-        return cls(kernel, run, starts if horizontal else np.ascontiguousarray(starts.T), horizontal)
+        parts = (kernel.copy(), run, starts if horizontal else np.ascontiguousarray(starts.T))
+        for part in parts:  # shared through swept_line's cache, by every thread
+            part.flags.writeable = False
+        return cls(*parts, horizontal)
 
     def erode(self, mask: np.ndarray) -> np.ndarray:
         """``cv2.erode(mask, self.full)``, pixel for pixel."""

@@ -90,6 +90,7 @@ def test_swept_kernels_erode_and_dilate_like_opencv() -> None:
                 for horizontal in (True, False):
                     kernel = swept_line(length, degrees, horizontal)
                     assert np.array_equal(kernel.full, line_kernel(length, degrees, horizontal))
+                    assert not (kernel.full.flags.writeable or kernel.starts.flags.writeable)
                     assert np.array_equal(kernel.erode(mask), cv2.erode(mask, kernel.full))
                     assert np.array_equal(kernel.dilate(mask), cv2.dilate(mask, kernel.full))
 
