@@ -238,6 +238,8 @@ def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
     if moments["mu02"] <= 0:
         return False
     slope = moments["mu11"] / moments["mu02"]  # dx/dy; "/" runs left as y grows: negative
+    if slope > -0.2:  # not steep enough for either rule below: spare the rectangle fit (most digits)
+        return False
     length, thickness, _tilt = stroke_shape(image)
     # A slash drawn taller than the digits, as a fine line, may stand steeper than a leaning digit would.
     tall_and_fine = height >= 1.25 * ref_h and thickness <= 0.15 * length
