@@ -8,13 +8,16 @@ it; everything Pillow cannot make sense of becomes an ImageDecodeError with a pr
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 SUPPORTED_FORMATS = {"PNG", "JPEG", "TIFF"}
 MIN_SIDE = 8
+PNG_METADATA = {b"eXIf", b"tEXt", b"zTXt", b"iTXt"}  # chunks that may hold an EXIF or XMP orientation
 
 
 class ImageDecodeError(ValueError):
@@ -52,7 +55,11 @@ def decode_grey(data: bytes, max_pixels: int) -> np.ndarray:
                 raise ImageDecodeError(
                     "too_small", f"image is {width}x{height}; each side must be >= {MIN_SIDE}"
                 )
-            image.load()
+            if is_plain_grey_png(image, data):
+                grey = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+                if grey is not None and grey.shape == (height, width) and grey.dtype == np.uint8:
+                    return grey
+            image.load()  # anything else, or a PNG that libpng refused: Pillow decodes it or says why not
             image = ImageOps.exif_transpose(image)
             return to_grey_array(image)
     except ImageDecodeError:
@@ -64,6 +71,35 @@ def decode_grey(data: bytes, max_pixels: int) -> np.ndarray:
         raise ImageDecodeError("undecodable", "not a readable PNG, JPEG or TIFF image") from exc
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
         raise ImageDecodeError("undecodable", f"the image is damaged or truncated: {exc}") from exc
+
+
+def is_plain_grey_png(image: Image.Image, data: bytes) -> bool:
+    """A whole 8-bit greyscale PNG without transparency or any chunk that could turn it (EXIF, XMP).
+
+    Why: its pixels are exactly its stored bytes, which libpng (``cv2.imdecode``) writes straight into
+    one array, while Pillow decodes into its own image and copies it out twice: ~0.4 ms of a 200-dpi
+    check. Every other image, and every other PNG (truncated ones too), goes through Pillow as before.
+    """
+    if image.format != "PNG":
+        return False
+    bit_depth, colour_type = data[24], data[25]  # IHDR, the first chunk, right after the signature
+    chunks = png_chunk_types(data)
+    grey_8bit = (bit_depth, colour_type) == (8, 0)
+    return grey_8bit and "transparency" not in image.info and chunks is not None and not chunks & PNG_METADATA
+
+
+def png_chunk_types(data: bytes) -> set[bytes] | None:
+    """The types of a PNG's chunks, from the chunk headers alone (nothing is decompressed); None when
+    the chunks do not run to an IEND chunk inside the data (a truncated file)."""
+    types: set[bytes] = set()
+    position = 8  # after the signature
+    while position + 12 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, position)
+        types.add(kind)
+        position += length + 12  # length, type, data, CRC
+        if kind == b"IEND":
+            return types if position <= len(data) else None
+    return None
 
 
 def to_grey_array(image: Image.Image) -> np.ndarray:

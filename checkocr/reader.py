@@ -18,6 +18,7 @@ import numpy as np
 from checkocr.assemble import Assembly, Decimal, Glyph, assemble
 from checkocr.classifier import DigitClassifier
 from checkocr.config import Settings
+from checkocr.heap import keep_freed_memory
 from checkocr.imageio import decode_grey, read_file_grey
 from checkocr.schemas import FieldInfo, Reading
 from segmentation.clean import clean_field
@@ -118,6 +119,7 @@ class Reader:
     def __init__(self, classifier: DigitClassifier, accept_threshold: float = 0.9) -> None:
         if not 0.0 <= accept_threshold <= 1.0:
             raise ValueError(f"accept_threshold must be in [0, 1], got {accept_threshold}")
+        keep_freed_memory()  # a process that reads checks reads many: keep its arrays' pages (see heap)
         self.classifier = classifier
         self.accept_threshold = accept_threshold
 

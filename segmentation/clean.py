@@ -14,12 +14,15 @@ has to go, without cutting the digits that cross the lines. Steps, each a small 
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from segmentation.components import components
+from segmentation.components import components, ink_where, paint
 
 MIN_CONTRAST = 0.18  # below this the "ink" is background texture on every check we have seen
 MAX_THRESHOLD = 0.45  # a faint ballpoint still clears this
@@ -95,27 +98,83 @@ def line_mask(mask: np.ndarray, min_length: int, horizontal: bool) -> np.ndarray
     """
     lines = np.zeros_like(mask)
     for degrees in LINE_ANGLES:
-        if degrees == 0:  # a true rectangle takes OpenCV's fast separable path
-            shape = (min_length, 1) if horizontal else (1, min_length)
-            kernel = cv2.getStructuringElement(cv2.MORPH_RECT, shape)
-        else:
-            kernel = line_kernel(min_length, degrees, horizontal)
-        lines |= open_if_any(mask, kernel)
+        lines |= open_if_any(mask, swept_line(min_length, degrees, horizontal))
     return lines
 
 
-def open_if_any(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """``cv2.morphologyEx(mask, MORPH_OPEN, kernel)``, skipping the dilation when the erosion is empty.
+@dataclass(frozen=True)
+class SweptKernel:
+    """A line structuring element as a short straight ``run`` swept over the points of ``starts``.
 
-    Why: a tilted line kernel takes OpenCV's slow general path, and most fields hold no rule at a
-    given tilt (nor any underline, for the short-line pass); an opening is an erosion then a dilation
-    with the same kernel, anchor and borders, so an empty erosion means an empty opening and half the
-    work is saved.
+    Why: OpenCV's erosion and dilation cost one pass over the image per kernel pixel, straight or
+    tilted (~50 us for a 150-pixel rule kernel on a field); the min (max) over the whole line is the
+    min (max) over a few runs of ~sqrt(length) pixels that cover it, the run's result taken at each
+    run's start: ~12 + ~13 passes instead of 150, for the same pixels. ``full`` is the kernel meant.
     """
-    eroded = cv2.erode(mask, kernel)
+
+    full: np.ndarray
+    run: np.ndarray  # 1 x k (horizontal) or k x 1, anchored at its first pixel
+    starts: np.ndarray  # same shape and anchor as ``full``: where each covering run starts
+    horizontal: bool
+
+    @classmethod
+    def of(cls, kernel: np.ndarray, horizontal: bool) -> SweptKernel:
+        """Splits a kernel whose rows (columns when upright) each hold one run of ones, like
+        ``line_kernel``'s; ValueError for any other kernel."""
+        flat = kernel if horizontal else kernel.T
+        filled = np.flatnonzero(flat.any(axis=1))
+        first = flat[filled].argmax(axis=1)
+        last = flat.shape[1] - 1 - flat[filled, ::-1].argmax(axis=1)
+        if filled.size == 0 or not np.array_equal(np.count_nonzero(flat[filled], axis=1), last - first + 1):
+            raise ValueError("each row of the kernel must hold one run of ones")
+        k = max(1, min(int((last - first).min()) + 1, math.isqrt(flat.shape[1])))
+        starts = np.zeros_like(flat)
+        for r, a, b in zip(filled.tolist(), first.tolist(), last.tolist(), strict=True):
+            starts[r, a : b - k + 2 : k] = 1
+            starts[r, b - k + 1] = 1  # the last run ends on the row's last pixel
+        run = np.ones((1, k) if horizontal else (k, 1), np.uint8)
+        parts = (kernel.copy(), run, starts if horizontal else np.ascontiguousarray(starts.T))
+        for part in parts:  # shared through swept_line's cache, by every thread
+            part.flags.writeable = False
+        return cls(*parts, horizontal)
+
+    def erode(self, mask: np.ndarray) -> np.ndarray:
+        """``cv2.erode(mask, self.full)``, pixel for pixel."""
+        return self.sweep(cv2.erode, mask, 255)
+
+    def dilate(self, mask: np.ndarray) -> np.ndarray:
+        """``cv2.dilate(mask, self.full)``, pixel for pixel."""
+        return self.sweep(cv2.dilate, mask, 0)
+
+    def sweep(self, operation: Callable[..., np.ndarray], mask: np.ndarray, border: int) -> np.ndarray:
+        # OpenCV's border for erosion (dilation) is white (black): runs that start outside the image,
+        # before its first column (row), still reach into it, so they are computed on a padded copy.
+        pad = max(self.run.shape) - 1
+        if pad == 0:
+            return operation(mask, self.starts)
+        widths = (0, 0, pad, 0) if self.horizontal else (pad, 0, 0, 0)
+        padded = cv2.copyMakeBorder(mask, *widths, cv2.BORDER_CONSTANT, value=border)
+        swept = operation(operation(padded, self.run, anchor=(0, 0)), self.starts)
+        return swept[:, pad:] if self.horizontal else swept[pad:, :]
+
+
+@functools.lru_cache(maxsize=256)
+def swept_line(length: int, degrees: float, horizontal: bool) -> SweptKernel:
+    """``line_kernel`` split for ``SweptKernel``'s morphology; fields of one layout share their lengths."""
+    return SweptKernel.of(line_kernel(length, degrees, horizontal), horizontal)
+
+
+def open_if_any(mask: np.ndarray, kernel: SweptKernel) -> np.ndarray:
+    """``cv2.morphologyEx(mask, MORPH_OPEN, kernel.full)``, skipping the dilation when the erosion is empty.
+
+    Why: most fields hold no rule at a given tilt (nor any underline, for the short-line pass); an
+    opening is an erosion then a dilation with the same kernel, anchor and borders, so an empty erosion
+    means an empty opening and half the work is saved.
+    """
+    eroded = kernel.erode(mask)
     if not eroded.any():
         return np.zeros_like(mask)
-    return cv2.dilate(eroded, kernel)
+    return kernel.dilate(eroded)
 
 
 def reference_height(mask: np.ndarray) -> float | None:
@@ -179,14 +238,14 @@ def drop_slivers(mask: np.ndarray, stroke_width: float) -> np.ndarray:
     sliver[0] = False
     if not sliver.any():
         return mask
-    return np.where(sliver[labels], 0, mask).astype(np.uint8)
+    return mask & paint(labels, ~sliver)
 
 
 def drop_specks(mask: np.ndarray, min_area: int) -> np.ndarray:
     count, labels, stats, _ = components(mask)
     keep = np.zeros(count, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
-    return np.where(keep[labels], 255, 0).astype(np.uint8)
+    return paint(labels, keep)
 
 
 def clean_field(grey: np.ndarray, line_length: int | None = None, side_fraction: float = 0.9) -> CleanField:
@@ -198,7 +257,7 @@ def clean_field(grey: np.ndarray, line_length: int | None = None, side_fraction:
     """
     contrast = flatten_background(grey)
     threshold = ink_threshold(contrast)
-    mask = np.where(contrast >= threshold, 255, 0).astype(np.uint8)
+    mask = ink_where(contrast >= threshold)
     stroke = estimate_stroke_width(mask)
     height, width = grey.shape
     h_length = line_length or max(15, round(min(1.3 * height, 0.6 * width)))
@@ -212,5 +271,5 @@ def clean_field(grey: np.ndarray, line_length: int | None = None, side_fraction:
         mask = remove_lines(mask, max(12, round(SHORT_LINE * ref_h)), 10**6, stroke)
     mask = drop_slivers(mask, stroke)
     mask = drop_specks(mask, max(MIN_COMPONENT_AREA, round(0.5 * stroke * stroke)))
-    ink = np.where(mask > 0, np.clip(contrast / max(threshold * 2.0, 1e-3), 0.0, 1.0), 0.0).astype(np.float32)
+    ink = np.clip(contrast / max(threshold * 2.0, 1e-3), 0.0, 1.0) * (mask > 0)  # float32, 0 off the mask
     return CleanField(ink=ink, mask=mask, stroke_width=stroke)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from segmentation.components import components
+from segmentation.components import component_boxes
 
 WORK_WIDTH = 800
 MIN_SCORE = 0.35
@@ -123,8 +123,7 @@ def thickened(mask: np.ndarray) -> np.ndarray:
 
 def segments_of(horizontal: np.ndarray, min_width: int) -> list[tuple[int, int, int, int]]:
     """Horizontal line segments (x, y, w, h) at least ``min_width`` long."""
-    count, _, stats, _ = components(horizontal)
-    return [tuple(int(v) for v in stats[i, :4]) for i in range(1, count) if stats[i, 2] >= min_width]
+    return [tuple(int(v) for v in box) for box in component_boxes(horizontal) if box[2] >= min_width]
 
 
 def separators(vertical: np.ndarray, top: int, bottom: int, left: int, right: int) -> list[int]:
@@ -205,8 +204,7 @@ def line_candidates(horizontal: np.ndarray) -> list[Candidate]:
     """Guide lines in the right half; the field is the band above each, as tall as a line of writing
     but never reaching past the next rule above (a date line with its date written on it)."""
     height, width = horizontal.shape
-    count, _, stats, _ = components(horizontal)
-    rules = [tuple(int(v) for v in stats[i, :4]) for i in range(1, count)]
+    rules = [tuple(int(v) for v in box) for box in component_boxes(horizontal)]
     found = []
     band = max(12, height // 5)
     for x, y, w, h in rules:

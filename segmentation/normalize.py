@@ -34,8 +34,9 @@ def as_ink_map(glyph: np.ndarray) -> np.ndarray:
 
 
 def crop_to_ink(ink: np.ndarray) -> np.ndarray:
-    rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
-    cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
+    inked = ink > INK_THRESHOLD
+    rows = np.flatnonzero(inked.any(axis=1))
+    cols = np.flatnonzero(inked.any(axis=0))
     if rows.size == 0:
         raise EmptyGlyphError("glyph has no ink")
     return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
@@ -53,7 +54,9 @@ def fit_box(ink: np.ndarray, box: int = BOX) -> np.ndarray:
 
 def centre_of_mass(ink: np.ndarray) -> tuple[float, float]:
     total = float(ink.sum())
-    rows, cols = np.indices(ink.shape)
+    height, width = ink.shape
+    # Broadcast row and column indices: the same products and sums as np.indices' full grids, unbuilt.
+    rows, cols = np.arange(height)[:, None], np.arange(width)[None, :]
     return float((ink * rows).sum() / total), float((ink * cols).sum() / total)
 
 
@@ -78,10 +81,11 @@ def to_mnist(glyph: np.ndarray) -> np.ndarray:
     """
     ink = crop_to_ink(as_ink_map(glyph))
     scaled = np.clip(fit_box(ink), 0.0, 1.0)
-    if scaled.max() <= 0:
+    peak = scaled.max()
+    if peak <= 0:
         raise EmptyGlyphError("glyph vanished when scaled")
     # Stretch so the darkest stroke reaches full ink, as the 8-bit MNIST strokes do.
-    scaled = scaled / scaled.max()
+    scaled = scaled / peak
     return place_by_centre_of_mass(scaled)
 
 

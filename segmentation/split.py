@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from segmentation.clean import line_mask
-from segmentation.components import components
+from segmentation.components import components, ink_where
 
 # Shapes relative to the reference digit height.
 SMALL = 0.42  # blobs lower than this (and narrow) are punctuation, not digits
@@ -213,7 +213,9 @@ def merge_overlapping(blobs: list[Blob], ref_h: float, baseline: float) -> list[
 def blob_image(labels: np.ndarray, blob: Blob) -> np.ndarray:
     """The blob's own pixels (not its neighbours') in its bounding box, ink 255."""
     window = labels[blob.y : blob.bottom, blob.x : blob.right]
-    return np.where(np.isin(window, blob.labels), 255, 0).astype(np.uint8)
+    # Most blobs are one component: a comparison is ~20 us cheaper than np.isin on a small window.
+    own = window == blob.labels[0] if len(blob.labels) == 1 else np.isin(window, blob.labels)
+    return ink_where(own)
 
 
 def principal_angle(image: np.ndarray) -> float:
@@ -237,6 +239,8 @@ def is_slash_like(image: np.ndarray, ref_h: float) -> bool:
     if moments["mu02"] <= 0:
         return False
     slope = moments["mu11"] / moments["mu02"]  # dx/dy; "/" runs left as y grows: negative
+    if slope > -0.2:  # not steep enough for either rule below: spare the rectangle fit (most digits)
+        return False
     length, thickness, _tilt = stroke_shape(image)
     # A slash drawn taller than the digits, as a fine line, may stand steeper than a leaning digit would.
     tall_and_fine = height >= 1.25 * ref_h and thickness <= 0.15 * length
@@ -624,7 +628,7 @@ def strip_underline(
         x, y, w, h = (int(v) for v in stats[i, :4])
         if not is_underline(mask, (x, y, w, h), blobs, ref_h, stroke_width):
             continue
-        line = np.where(labels == i, 255, 0).astype(np.uint8)
+        line = ink_where(labels == i)
         zone = cv2.dilate(line, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3))) & mask
         without = mask & ~zone
         bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (1, h + 5 + (h + 5 + 1) % 2))

@@ -6,11 +6,13 @@ import io
 import struct
 import zlib
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from checkocr.imageio import ImageDecodeError, decode_grey
+from checkocr import imageio
+from checkocr.imageio import ImageDecodeError, decode_grey, png_chunk_types
 
 LIMIT = 40_000_000
 
@@ -93,3 +95,29 @@ def test_grey_png_decodes_to_its_exact_pixels_in_a_writable_array():
     grey = decode_grey(encode(Image.fromarray(array), "PNG"), LIMIT)
     assert grey.dtype == np.uint8 and np.array_equal(grey, array)
     assert grey.flags.writeable and grey.flags.c_contiguous
+
+
+def test_plain_grey_png_takes_libpng_and_gives_pillows_pixels(monkeypatch):
+    """8-bit greyscale PNGs are decoded by cv2.imdecode: the same pixels as Pillow's, in a writable array."""
+    array = np.random.default_rng(7).integers(0, 256, (41, 77)).astype(np.uint8)
+    for data in (encode(Image.fromarray(array), "PNG"), cv2.imencode(".png", array)[1].tobytes()):
+        assert png_chunk_types(data) == {b"IHDR", b"IDAT", b"IEND"}
+        grey = decode_grey(data, LIMIT)
+        assert np.array_equal(grey, array) and grey.flags.writeable
+        monkeypatch.setattr(imageio, "is_plain_grey_png", lambda image, data: False)
+        assert np.array_equal(decode_grey(data, LIMIT), grey)  # Pillow's own decoding
+        monkeypatch.undo()
+
+
+def test_grey_png_with_an_exif_orientation_is_still_turned():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90 degrees clockwise
+    data = encode(page(), "PNG", exif=exif)
+    assert b"eXIf" in png_chunk_types(data)
+    assert decode_grey(data, LIMIT).shape == (90, 60)
+
+
+def test_truncated_png_has_no_chunk_list():
+    data = encode(page(), "PNG")
+    assert png_chunk_types(data) is not None
+    assert png_chunk_types(data[:-6]) is None and png_chunk_types(data[:40]) is None

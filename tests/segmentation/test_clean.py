@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
-from segmentation.clean import clean_field, line_kernel, open_if_any
+from segmentation.clean import SweptKernel, clean_field, line_kernel, open_if_any, swept_line
 
 
 def field_with_underline() -> np.ndarray:
@@ -75,13 +76,36 @@ def test_open_if_any_equals_opencv_opening_on_random_masks() -> None:
                     shape = (length, 1) if horizontal else (1, length)
                     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, shape)
                 expected = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
-                assert np.array_equal(open_if_any(mask, kernel), expected)
+                assert np.array_equal(open_if_any(mask, SweptKernel.of(kernel, horizontal)), expected)
+
+
+def test_swept_kernels_erode_and_dilate_like_opencv() -> None:
+    """Every length and tilt, both directions, ink touching every border; lengths down to one pixel."""
+    rng = np.random.default_rng(9)
+    for _ in range(60):
+        height, width = (int(v) for v in rng.integers(1, 60, 2))
+        mask = np.where(rng.random((height, width)) < rng.uniform(0.3, 0.99), 255, 0).astype(np.uint8)
+        for length in (1, 2, 5, 22, int(rng.integers(3, 90)), 150):
+            for degrees in (-2.0, 0.0, 2.0):
+                for horizontal in (True, False):
+                    kernel = swept_line(length, degrees, horizontal)
+                    assert np.array_equal(kernel.full, line_kernel(length, degrees, horizontal))
+                    assert not (kernel.full.flags.writeable or kernel.starts.flags.writeable)
+                    assert np.array_equal(kernel.erode(mask), cv2.erode(mask, kernel.full))
+                    assert np.array_equal(kernel.dilate(mask), cv2.dilate(mask, kernel.full))
 
 
 def test_open_if_any_is_empty_without_a_long_run() -> None:
     mask = np.zeros((30, 80), np.uint8)
     mask[10:13, 5:25] = 255  # a stroke, far shorter than the kernel
-    assert not open_if_any(mask, line_kernel(60, 2.0, True)).any()
+    assert not open_if_any(mask, swept_line(60, 2.0, True)).any()
     mask[20:25, 5:75] = 255  # a rule longer than the kernel, thicker than its rise
-    opened = open_if_any(mask, line_kernel(60, 2.0, True))
+    opened = open_if_any(mask, swept_line(60, 2.0, True))
     assert opened[20:25].any() and not opened[10:13].any()
+
+
+def test_swept_kernel_takes_only_rows_of_single_runs() -> None:
+    with pytest.raises(ValueError, match="one run"):
+        SweptKernel.of(np.array([[1, 0, 1]], np.uint8), horizontal=True)
+    with pytest.raises(ValueError, match="one run"):
+        SweptKernel.of(np.zeros((2, 5), np.uint8), horizontal=True)
