@@ -115,6 +115,18 @@ def fine_tuned_on(reader, folder: Path) -> bool:
     return any(Path(item["folder"]).name == folder.name for item in finetune.get("fields", []))
 
 
+def held_out_exact(reader) -> tuple[float, float] | None:
+    """(base, fine-tuned) exact rates on the fields held out in the card's cross-validation, if any."""
+    folds = (reader.classifier.card.training.get("finetune") or {}).get("cross_validation") or []
+    total = sum(row["held_out"] for row in folds)
+    if not total:
+        return None
+    return (
+        sum(row["exact_base"] for row in folds) / total,
+        sum(row["exact_finetuned"] for row in folds) / total,
+    )
+
+
 def judge_orand(reader, data_dir: Path) -> SetResult | None:
     folder = data_dir / "orand-car-a-dev"
     if not (folder / "labels.tsv").is_file():

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bench.read_accuracy import fine_tuned_on
+from bench.read_accuracy import fine_tuned_on, held_out_exact
 
 
 def reader_with_training(training: dict) -> SimpleNamespace:
@@ -25,3 +25,13 @@ def reader_with_training(training: dict) -> SimpleNamespace:
 )
 def test_fine_tuned_on_reads_the_card(training: dict, expected: bool) -> None:
     assert fine_tuned_on(reader_with_training(training), Path("/elsewhere/orand-car-a-dev")) is expected
+
+
+def test_held_out_exact_pools_the_folds_of_the_card() -> None:
+    folds = [
+        {"held_out": 200, "exact_base": 106, "exact_finetuned": 120},
+        {"held_out": 200, "exact_base": 107, "exact_finetuned": 134},
+    ]
+    reader = reader_with_training({"finetune": {"cross_validation": folds}})
+    assert held_out_exact(reader) == pytest.approx((213 / 400, 254 / 400))
+    assert held_out_exact(reader_with_training({})) is None
