@@ -118,7 +118,7 @@ def finetune(
     epochs: Annotated[int, typer.Option(min=1)] = 2,
     seed: Annotated[int, typer.Option()] = 20261121,
 ) -> None:
-    """Fine-tune the shipped CNN on digits the reader cuts from real labelled fields and synthetic checks."""
+    """Fine-tune the MNIST CNN on digits the reader cuts from real labelled fields and synthetic checks."""
     data = resolve_data_dir(data_dir)
     folders = fields or [data / "orand-car-a-dev"]
     for folder in folders:

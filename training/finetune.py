@@ -1,4 +1,4 @@
-"""Fine-tune the shipped CNN on digits cut from real labelled amount fields, cut the way the reader cuts them.
+"""Fine-tune the MNIST-trained CNN on digits cut from real labelled fields the way the reader cuts them.
 
 Why: the CNN learned MNIST (American census staff and students, 1990s); check writers elsewhere make
 other 1s, 7s, 9s and flat 0s, and the reader's own cleaning and splitting shape its inputs in ways
