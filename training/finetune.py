@@ -46,6 +46,8 @@ log = logging.getLogger("checkocr.finetune")
 # 2-fold cross-validation on ORAND CAR-A dev (fields held out of the fine tune, 400 in all, base 213
 # exact): each real digit seen x5 per epoch 241, x10 249, x20 254; x20 at learning rate 2e-4 255 but
 # MNIST test fell to 99.54-99.58%, so 1e-4 with all of MNIST's training split (99.62-99.65%).
+# Run-to-run spread is large: 3 epochs gave 268 in one run and 252 in another (folds 143/125 vs
+# 134/118), so differences of under ~10 fields between settings are noise; 2 epochs gave 254 twice.
 REAL_REPEAT = 20
 SYNTH_REPEAT = 2
 EPOCHS = 2
