@@ -48,6 +48,7 @@ SPLIT_COST = 0.7
 # set together: 1.0 -> 0.6 took ORAND from 209 to 212 of 400 and dev from 236 to 238/239 of 300 (a
 # plateau from 0.5 to 0.67; the separate knobs COUNT_SIGMA and SPLIT_COST alone did not gain).
 PRIOR_WEIGHT = 0.6
+LOOP_AREA_MIN = 0.02  # of the digit height squared: a loop, not a pinhole in a thick stroke
 SHARED_TOP = 0.1  # digit heights: two pieces whose tops are this close are written side by side
 CURRENCY = "¤"  # a printed currency sign whose exact symbol is not read
 UNDERLINE_MIN = 0.55  # shortest underline under raised cents, in digit heights (two small cents + margin)
@@ -864,7 +865,29 @@ def option_prior(option: Sequence[Piece], segment_width: int, unit: float, ref_h
                 or sunken_scrap(piece, option, ref_h)
             ):
                 prior *= 0.1
+    for piece in option:
+        if loops_side_by_side(piece.image, ref_h):
+            prior *= 0.1
     return prior
+
+
+def loops_side_by_side(image: np.ndarray, ref_h: float) -> bool:
+    """Whether the ink closes two loops next to each other on one line: "00" written touching, which
+    reads as one confident wide "0". No single digit has that: an "8"'s loops stand one above the other.
+    Pinholes in thick strokes are ignored (loops smaller than LOOP_AREA_MIN of the digit height squared)."""
+    holes = enclosed_paper(image)
+    holes = holes[holes[:, cv2.CC_STAT_AREA] >= max(6.0, LOOP_AREA_MIN * ref_h * ref_h)]
+    for i, a in enumerate(holes):
+        for b in holes[i + 1 :]:
+            left, right = (a, b) if a[cv2.CC_STAT_LEFT] <= b[cv2.CC_STAT_LEFT] else (b, a)
+            apart = left[cv2.CC_STAT_LEFT] + left[cv2.CC_STAT_WIDTH] <= right[cv2.CC_STAT_LEFT] + 1
+            top = max(a[cv2.CC_STAT_TOP], b[cv2.CC_STAT_TOP])
+            bottom = min(
+                a[cv2.CC_STAT_TOP] + a[cv2.CC_STAT_HEIGHT], b[cv2.CC_STAT_TOP] + b[cv2.CC_STAT_HEIGHT]
+            )
+            if apart and bottom - top >= 0.5 * min(a[cv2.CC_STAT_HEIGHT], b[cv2.CC_STAT_HEIGHT]):
+                return True
+    return False
 
 
 def sunken_scrap(piece: Piece, option: Sequence[Piece], ref_h: float) -> bool:

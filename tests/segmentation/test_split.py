@@ -8,7 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from segmentation.split import Piece, Segment, choose_options, is_slash_like, segment_field
+from segmentation.split import (
+    Piece,
+    Segment,
+    choose_options,
+    is_slash_like,
+    loops_side_by_side,
+    segment_field,
+)
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -421,6 +428,37 @@ def test_small_trailing_zeros_sharing_their_top_line_are_not_a_sunken_tail() -> 
     segment = Segment("digit", (0, 0, 126, 60), options=[[whole], [seven, zeros], [seven, zero_a, zero_b]])
     probabilities = [np.eye(10)[[0]] * 0.97, np.eye(10)[[7, 0]] * 0.96, np.eye(10)[[7, 0, 0]] * 0.99]
     assert choose_options([segment], [probabilities]) == [2]
+
+
+def rings(centres: list[tuple[int, int]], size: tuple[int, int] = (60, 80)) -> np.ndarray:
+    image = np.zeros(size, np.uint8)
+    for centre in centres:
+        cv2.circle(image, centre, 14, 255, 4)
+    return image
+
+
+def test_two_loops_side_by_side_are_two_digits_but_stacked_loops_are_an_eight() -> None:
+    """Touching "00" (ORAND "25000" read "2500" at 0.91: the "00" as one wide "0") has two loops on
+    one line; no single digit does, while an "8"'s loops stand one above the other."""
+    assert loops_side_by_side(rings([(20, 30), (46, 30)]), ref_h=40)
+    assert not loops_side_by_side(rings([(30, 16), (30, 43)], size=(60, 60)), ref_h=40)  # an "8"
+    assert not loops_side_by_side(rings([(30, 30)]), ref_h=40)
+    pinholes = rings([(30, 30)])
+    pinholes[28:31, 6:9] = 255
+    pinholes[29, 7] = 0  # a pinhole in a thick stroke beside the loop is no second loop
+    assert not loops_side_by_side(pinholes, ref_h=40)
+
+
+def test_touching_zeros_read_whole_as_one_confident_zero_lose_to_the_cut() -> None:
+    image = rings([(20, 30), (46, 30)])
+    whole = Piece((0, 0, 80, 60), image)
+    left, right = Piece((0, 0, 33, 60), image[:, :33]), Piece((33, 0, 47, 60), image[:, 33:])
+    segment = Segment("digit", (0, 0, 80, 60), options=[[whole], [left, right]])
+    one = Segment(
+        "digit", (-40, 0, 35, 60), options=[[Piece((-40, 0, 35, 60), np.zeros((60, 35), np.uint8))]]
+    )
+    probabilities = [[np.eye(10)[[1]] * 0.99], [np.eye(10)[[0]] * 0.98, np.eye(10)[[0, 0]] * 0.9]]
+    assert choose_options([one, segment], probabilities) == [0, 1]
 
 
 def test_a_fine_slash_taller_than_the_digits_may_stand_steeper_than_a_leaning_digit() -> None:
