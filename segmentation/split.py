@@ -875,6 +875,8 @@ def loops_side_by_side(image: np.ndarray, ref_h: float) -> bool:
     """Whether the ink closes two loops next to each other on one line: "00" written touching, which
     reads as one confident wide "0". No single digit has that: an "8"'s loops stand one above the other.
     Pinholes in thick strokes are ignored (loops smaller than LOOP_AREA_MIN of the digit height squared)."""
+    if image.shape[1] < image.shape[0]:
+        return False  # two loops on one line make a blob at least as wide as it is tall
     holes = enclosed_paper(image)
     holes = holes[holes[:, cv2.CC_STAT_AREA] >= max(6.0, LOOP_AREA_MIN * ref_h * ref_h)]
     for i, a in enumerate(holes):
