@@ -80,12 +80,13 @@ def is_plain_grey_png(image: Image.Image, data: bytes) -> bool:
     one array, while Pillow decodes into its own image and copies it out twice: ~0.4 ms of a 200-dpi
     check. Every other image, and every other PNG (truncated ones too), goes through Pillow as before.
     """
-    if image.format != "PNG":
+    if image.format != "PNG" or "transparency" in image.info:
         return False
     bit_depth, colour_type = data[24], data[25]  # IHDR, the first chunk, right after the signature
-    chunks = png_chunk_types(data)
-    grey_8bit = (bit_depth, colour_type) == (8, 0)
-    return grey_8bit and "transparency" not in image.info and chunks is not None and not chunks & PNG_METADATA
+    if (bit_depth, colour_type) != (8, 0):
+        return False
+    chunks = png_chunk_types(data)  # walked only for grey PNGs
+    return chunks is not None and not chunks & PNG_METADATA
 
 
 def png_chunk_types(data: bytes) -> set[bytes] | None:

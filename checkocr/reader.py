@@ -103,6 +103,11 @@ def height_agreement(segments: list[Segment]) -> float:
     return float(np.exp(-HEIGHT_DOUBT * worst**2))
 
 
+def check_region(region: str) -> None:
+    if region not in ("auto", "field"):
+        raise ValueError(f"region must be 'auto' or 'field', not {region!r}")
+
+
 def given_field(grey: np.ndarray) -> FieldLocation:
     """The whole image as the field (``region="field"``)."""
     height, width = grey.shape
@@ -166,13 +171,12 @@ class Reader:
     def _read(
         self, grey: np.ndarray, region: Region, decimal: Decimal, start: float, decode_ms: float
     ) -> Reading:
-        if region not in ("auto", "field"):
-            raise ValueError(f"region must be 'auto' or 'field', not {region!r}")
+        check_region(region)
         if decimal not in ("auto", ".", ","):
             raise ValueError(f"decimal must be 'auto', '.' or ',', not {decimal!r}")
         timings = {"decode": decode_ms}
         t = time.perf_counter()
-        location = given_field(grey) if region == "field" else locate_field(grey)
+        location = self.locate(grey, region)
         timings["locate"] = elapsed_ms(t)
 
         t = time.perf_counter()
@@ -206,6 +210,10 @@ class Reader:
         result.needs_review = confidence < self.accept_threshold or result.amount is None
         return result
 
+    def locate(self, grey: np.ndarray, region: Region) -> FieldLocation:
+        """The field to read: the whole image when ``region`` is "field", else the one found on the check."""
+        return given_field(grey) if region == "field" else locate_field(grey)
+
     def segment(self, grey: np.ndarray, location: FieldLocation) -> tuple[FieldCrop, float, list[Segment]]:
         """Cuts the located field out, cleans it and splits it: (field, stroke width, segments)."""
         field = cut_field(grey, location.reading_box, location.tilt)
@@ -219,8 +227,8 @@ class Reader:
         Training uses them (``training.finetune``): digits of real fields cut and normalised exactly as
         the reader cuts them at serving time, so the classifier learns the inputs it will be given.
         """
-        location = locate_field(grey) if region == "auto" else given_field(grey)
-        field, stroke_width, segments = self.segment(grey, location)
+        check_region(region)
+        field, stroke_width, segments = self.segment(grey, self.locate(grey, region))
         batch, _glyphs, rows = self._classify(segments, stroke_width, field)
         return batch[rows]
 
