@@ -20,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +36,7 @@ from onnx import numpy_helper
 from checkocr.classifier import DigitClassifier
 from checkocr.imageio import read_file_grey
 from checkocr.mnist import load_mnist, sha256_of
-from checkocr.reader import Reader
+from checkocr.reader import Reader, Region
 from checkocr.synth import MnistTestPool, generate_check
 from training import evaluate
 from training.data import VALIDATION_SIZE, Augmentation, Splits, augment_batch, make_splits, stratified_split
@@ -97,22 +98,14 @@ class Harvest:
     fields_used: int
     fields_seen: int
 
-    @classmethod
-    def empty(cls) -> Harvest:
-        return cls(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int64), 0, 0)
-
     def subset(self, keep: np.ndarray) -> Harvest:
-        return Harvest(self.images[keep], self.labels[keep], self.groups[keep], -1, -1)
+        """The digits where ``keep`` holds (field counts are the whole harvest's)."""
+        return Harvest(
+            self.images[keep], self.labels[keep], self.groups[keep], self.fields_used, self.fields_seen
+        )
 
     def __len__(self) -> int:
         return len(self.labels)
-
-
-def _stack(batches: list[np.ndarray], labels: list[int], groups: list[int], used: int, seen: int) -> Harvest:
-    if not batches:
-        return Harvest.empty()
-    images = (np.concatenate(batches)[..., 0] * 255.0).round().astype(np.uint8)
-    return Harvest(images, np.array(labels, np.int64), np.array(groups, np.int64), used, seen)
 
 
 def read_field_labels(folder: Path) -> list[tuple[str, str]]:
@@ -131,43 +124,53 @@ def read_field_labels(folder: Path) -> list[tuple[str, str]]:
     return rows
 
 
-def harvest_fields(reader: Reader, folder: Path) -> Harvest:
-    """Digits of the labelled fields in ``folder`` (``labels.tsv`` + ``images/``) whose count matches.
+def harvest(reader: Reader, examples: Iterable[tuple[np.ndarray, Region, list[int]]]) -> Harvest:
+    """Labelled model inputs from (image, region, label digits) examples, paired in order.
 
-    A field read with a digit too many or too few is left out: its pairing of images and labels is
-    unknown. The group of a digit is its field's line number, so folds never split a field.
+    An example read with a digit too many or too few is left out: its pairing of images and labels is
+    unknown. The group of a digit is its example's position, so folds never split a field.
     """
-    batches, labels, groups, used = [], [], [], 0
-    rows = read_field_labels(folder)
-    for index, (name, digits) in enumerate(rows):
-        inputs = reader.digit_inputs(read_file_grey(folder / "images" / name, MAX_PIXELS), "field")
+    batches, labels, groups, seen = [], [], [], 0
+    for index, (grey, region, digits) in enumerate(examples):
+        seen += 1
+        inputs = reader.digit_inputs(grey, region)
         if len(inputs) != len(digits):
             continue
-        used += 1
         batches.append(inputs)
-        labels.extend(int(d) for d in digits)
+        labels.extend(digits)
         groups.extend([index] * len(digits))
-    log.info("%s: %d of %d fields give %d digits", folder.name, used, len(rows), len(labels))
-    return _stack(batches, labels, groups, used, len(rows))
+    if not batches:
+        return Harvest(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int64), 0, seen)
+    images = (np.concatenate(batches)[..., 0] * 255.0).round().astype(np.uint8)
+    return Harvest(images, np.array(labels, np.int64), np.array(groups, np.int64), len(batches), seen)
+
+
+def harvest_fields(reader: Reader, folder: Path) -> Harvest:
+    """Digits of the labelled fields in ``folder`` (``labels.tsv`` + ``images/``), read as given fields."""
+    examples = (
+        (read_file_grey(folder / "images" / name, MAX_PIXELS), "field", [int(d) for d in digits])
+        for name, digits in read_field_labels(folder)
+    )
+    result = harvest(reader, examples)
+    log.info(
+        "%s: %d of %d fields give %d digits", folder.name, result.fields_used, result.fields_seen, len(result)
+    )
+    return result
 
 
 def harvest_synthetic(reader: Reader, pool: MnistTestPool, count: int, seed: int) -> Harvest:
     """Digits of whole synthetic checks drawn from ``pool`` (MNIST training digits), located as at serving."""
     rng = np.random.default_rng(seed)
-    batches, labels, groups, used = [], [], [], 0
-    for index in range(count):
-        grey, truth = generate_check(rng, pool)
-        glyphs = sorted(truth["glyphs"], key=lambda g: g["bbox"][0])
-        digits = [int(g["char"]) for g in glyphs if g["kind"] == "digit"]
-        inputs = reader.digit_inputs(grey, "auto")
-        if len(inputs) != len(digits):
-            continue
-        used += 1
-        batches.append(inputs)
-        labels.extend(digits)
-        groups.extend([index] * len(digits))
-    log.info("synthetic: %d of %d checks give %d digits", used, count, len(labels))
-    return _stack(batches, labels, groups, used, count)
+
+    def examples() -> Iterator[tuple[np.ndarray, Region, list[int]]]:
+        for _ in range(count):
+            grey, truth = generate_check(rng, pool)
+            glyphs = sorted(truth["glyphs"], key=lambda g: g["bbox"][0])
+            yield grey, "auto", [int(g["char"]) for g in glyphs if g["kind"] == "digit"]
+
+    result = harvest(reader, examples())
+    log.info("synthetic: %d of %d checks give %d digits", result.fields_used, count, len(result))
+    return result
 
 
 def training_pool(splits_seed: int, mnist) -> MnistTestPool:
@@ -263,6 +266,17 @@ def fine_tune(
     return Trained("cnn", model, history.history, notes)
 
 
+def concat(parts: list[Harvest]) -> Harvest:
+    """The digits of several harvests as one training set (field counts summed)."""
+    return Harvest(
+        np.concatenate([p.images for p in parts]),
+        np.concatenate([p.labels for p in parts]),
+        np.concatenate([p.groups for p in parts]),
+        sum(p.fields_used for p in parts),
+        sum(p.fields_seen for p in parts),
+    )
+
+
 def card_for(model_path: Path, base_card: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]:
     """The base card with this file's sha256 and ``updates``, written beside ``model_path``."""
     card = json.loads(json.dumps(base_card)) | updates
@@ -283,17 +297,18 @@ def exact_fields(model_path: Path, folder: Path, keep: set[int]) -> int:
 
 
 def cross_validate(
-    splits: Splits, real: dict[Path, Harvest], synth: Harvest, options: FinetuneOptions, aug: Augmentation
+    splits: Splits,
+    real: dict[Path, Harvest],
+    synth: Harvest,
+    options: FinetuneOptions,
+    aug: Augmentation,
+    base_card: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Fine-tunes FOLDS times, each time holding out every FOLDS-th field, and reads the held-out fields."""
-    base_card = json.loads(options.base_model.with_suffix(".json").read_text())
     rows = []
     with tempfile.TemporaryDirectory(prefix="checkocr-cv-") as scratch:
         for fold in range(FOLDS):
-            train_part = Harvest.empty()
-            for harvest in real.values():
-                part = harvest.subset(harvest.groups % FOLDS != fold)
-                train_part = _concat(train_part, part)
+            train_part = concat([h.subset(h.groups % FOLDS != fold) for h in real.values()])
             trained = fine_tune(splits, train_part, synth, options, aug)
             row = evaluate_candidate(trained, splits, Path(scratch) / f"fold{fold}")
             card_for(row["_onnx_path"], base_card, {})
@@ -322,20 +337,9 @@ def cross_validate(
     return rows
 
 
-def _concat(a: Harvest, b: Harvest) -> Harvest:
-    return Harvest(
-        np.concatenate([a.images, b.images]),
-        np.concatenate([a.labels, b.labels]),
-        np.concatenate([a.groups, b.groups]),
-        -1,
-        -1,
-    )
-
-
-def refuse_fine_tuned_base(base_model: Path, fields: list[Path]) -> None:
+def refuse_fine_tuned_base(base_model: Path, card: dict[str, Any], fields: list[Path]) -> None:
     """A base already fine-tuned on these fields would make the held-out folds in-sample (and train on
-    them twice): start from the MNIST-only CNN instead."""
-    card = json.loads(base_model.with_suffix(".json").read_text())
+    them twice): start from the MNIST-only CNN instead. ``card`` is the base model's card."""
     seen = {
         Path(item["folder"]).name for item in card.get("training", {}).get("finetune", {}).get("fields", [])
     }
@@ -349,7 +353,8 @@ def refuse_fine_tuned_base(base_model: Path, fields: list[Path]) -> None:
 
 def run(options: FinetuneOptions) -> dict[str, Any]:
     started = time.monotonic()
-    refuse_fine_tuned_base(options.base_model, options.fields)
+    base_card = json.loads(options.base_model.with_suffix(".json").read_text())
+    refuse_fine_tuned_base(options.base_model, base_card, options.fields)
     keras.utils.set_random_seed(options.seed)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     mnist = load_mnist(options.data_dir)
@@ -360,16 +365,12 @@ def run(options: FinetuneOptions) -> dict[str, Any]:
     real = {folder: harvest_fields(reader, folder) for folder in options.fields}
     synth = harvest_synthetic(reader, training_pool(options.seed, mnist), options.synth_checks, options.seed)
     aug = Augmentation()
-    folds = cross_validate(splits, real, synth, options, aug) if options.cross_validate else []
+    folds = cross_validate(splits, real, synth, options, aug, base_card) if options.cross_validate else []
 
-    everything = Harvest.empty()
-    for harvest in real.values():
-        everything = _concat(everything, harvest)
-    trained = fine_tune(splits, everything, synth, options, aug)
+    trained = fine_tune(splits, concat(list(real.values())), synth, options, aug)
     row = evaluate_candidate(trained, splits, options.out_dir)
     shipped = options.out_dir / "digits.onnx"
     shutil.copyfile(row["_onnx_path"], shipped)
-    base_card = json.loads(options.base_model.with_suffix(".json").read_text())
     training = base_card["training"] | {
         "finetune": {
             "base_sha256": base_card["sha256"],

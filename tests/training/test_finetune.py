@@ -104,12 +104,10 @@ def test_a_base_already_fine_tuned_on_the_same_fields_is_refused(tmp_path: Path)
     """Its held-out folds would be in-sample: the gain it reports would be made up."""
     base = tmp_path / "digits.onnx"
     card = {"training": {"finetune": {"fields": [{"folder": "/data/orand-car-a-dev"}]}}}
-    base.with_suffix(".json").write_text(json.dumps(card))
     with pytest.raises(ValueError, match="already fine-tuned on orand-car-a-dev"):
-        refuse_fine_tuned_base(base, [Path("/elsewhere/orand-car-a-dev")])
-    refuse_fine_tuned_base(base, [Path("/data/other-fields")])
-    base.with_suffix(".json").write_text(json.dumps({"training": {}}))
-    refuse_fine_tuned_base(base, [Path("/data/orand-car-a-dev")])
+        refuse_fine_tuned_base(base, card, [Path("/elsewhere/orand-car-a-dev")])
+    refuse_fine_tuned_base(base, card, [Path("/data/other-fields")])
+    refuse_fine_tuned_base(base, {"training": {}}, [Path("/data/orand-car-a-dev")])
 
 
 @pytest.mark.parametrize("line", ["a.png\t12a", "a.png", "a.png\t"])
