@@ -3,9 +3,11 @@ never pays for TensorFlow and ``checkocr --help`` is instant."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -40,6 +42,16 @@ def resolve_data_dir(data_dir: Path | None) -> Path:
     return resolved
 
 
+def training_module(name: str, purpose: str) -> ModuleType:
+    """Imports a module of ``training`` with its progress logged: TensorFlow comes only with the train
+    extra, so a serving install gets a fix to run instead of an ImportError."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise fail(f"{purpose} needs the train extra ({exc}); run: pip install '.[train]'") from exc
+
+
 @app.command()
 def train(
     data_dir: Annotated[
@@ -62,23 +74,19 @@ def train(
     ),
 ) -> None:
     """Train logistic, CNN and ResNet-50 on MNIST; export the best to ONNX with its card."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        from training.train import KINDS, TrainOptions, run
-    except ImportError as exc:
-        raise fail(f"training needs the train extra ({exc}); run: pip install '.[train]'") from exc
+    training = training_module("training.train", "training")
     from checkocr.mnist import MnistError
     from checkocr.mnist import download as fetch
 
     chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
-    unknown = set(chosen) - set(KINDS)
+    unknown = set(chosen) - set(training.KINDS)
     if unknown or not chosen:
-        raise fail(f"unknown model kinds {sorted(unknown)}; choose from {', '.join(KINDS)}")
+        raise fail(f"unknown model kinds {sorted(unknown)}; choose from {', '.join(training.KINDS)}")
     data = resolve_data_dir(data_dir)
     try:
         if download:
             fetch(data)
-        options = TrainOptions(
+        options = training.TrainOptions(
             data_dir=data,
             out_dir=out or Path("runs/quick" if quick else "onnx_models"),
             quick=quick,
@@ -89,7 +97,7 @@ def train(
             resnet_weights=resnet_weights,
             kinds=chosen,
         )
-        card = run(options)
+        card = training.run(options)
     except (MnistError, FileNotFoundError) as exc:
         raise fail(str(exc)) from exc
     typer.echo(
@@ -124,15 +132,11 @@ def finetune(
     for folder in folders:
         if not (folder / "labels.tsv").is_file():
             raise fail(f"{folder}: not a labelled field folder (needs labels.tsv and images/)")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        from training.finetune import SYNTH_CHECKS, FinetuneOptions, run
-    except ImportError as exc:
-        raise fail(f"fine-tuning needs the train extra ({exc}); run: pip install '.[train]'") from exc
+    tuning = training_module("training.finetune", "fine-tuning")
     from checkocr.mnist import MnistError
     from checkocr.model_card import ModelError
 
-    options = FinetuneOptions(
+    options = tuning.FinetuneOptions(
         data_dir=data,
         fields=folders,
         base_model=base,
@@ -141,10 +145,10 @@ def finetune(
         cross_validate=cross_validate,
         seed=seed,
         epochs=epochs,
-        synth_checks=20 if quick else SYNTH_CHECKS,
+        synth_checks=20 if quick else tuning.SYNTH_CHECKS,
     )
     try:
-        card = run(options)
+        card = tuning.run(options)
     except (MnistError, ModelError, FileNotFoundError, ValueError) as exc:
         raise fail(str(exc)) from exc
     for row in card["training"]["finetune"]["cross_validation"]:
