@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_PATH = PROJECT_ROOT / "onnx_models" / "digits.onnx"
+DEFAULT_FIELD_MODEL_PATH = PROJECT_ROOT / "onnx_models" / "field.onnx"
 
 
 def default_data_dir() -> Path | None:
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
 
     data_dir: Path | None = Field(default_factory=default_data_dir, description="Dataset folder")
     model_path: Path = Field(DEFAULT_MODEL_PATH, description="ONNX digit model; its card is <stem>.json")
+    field_model_path: Path = Field(
+        DEFAULT_FIELD_MODEL_PATH, description="ONNX field model (CTC over the whole field); card <stem>.json"
+    )
     accept_threshold: float = Field(
         0.9, ge=0.0, le=1.0, description="Readings with confidence below this need human review"
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -56,13 +56,20 @@ class Candidate(BaseModel):
     chosen: bool
 
 
-class ModelCard(BaseModel):
+class CardBase(BaseModel):
+    """What every shipped model's card has: identity and the sha256 of the .onnx it describes."""
+
     model_config = ConfigDict(extra="allow")
 
     name: str
     version: str
     created: str
     sha256: str
+
+
+class ModelCard(CardBase):
+    """The digit classifier's card (DESIGN.md's contract)."""
+
     framework: dict[str, str]
     input: InputSpec
     output: OutputSpec
@@ -72,19 +79,29 @@ class ModelCard(BaseModel):
     selection: str
 
 
+CardT = TypeVar("CardT", bound=CardBase)
+
+
 def card_path_for(model_path: Path) -> Path:
     return model_path.with_suffix(".json")
 
 
-def load_card(model_path: Path, *, verify_sha256: bool = True) -> ModelCard:
-    """Reads ``<model>.json`` and checks that it describes exactly the bytes of ``<model>.onnx``."""
+def load_card(
+    model_path: Path,
+    *,
+    verify_sha256: bool = True,
+    schema: type[CardT] = ModelCard,  # type: ignore[assignment]
+) -> CardT:
+    """Reads ``<model>.json`` and checks that it describes exactly the bytes of ``<model>.onnx``.
+
+    ``schema`` is the card's shape: the digit model's ``ModelCard`` or the field model's card."""
     card_path = card_path_for(model_path)
     if not model_path.is_file():
         raise ModelError(f"model file {model_path} does not exist (set CHECKOCR_MODEL_PATH)")
     if not card_path.is_file():
         raise ModelError(f"model card {card_path} does not exist beside {model_path.name}")
     try:
-        card = ModelCard.model_validate(json.loads(card_path.read_text()))
+        card = schema.model_validate(json.loads(card_path.read_text()))
     except (json.JSONDecodeError, ValidationError) as exc:
         raise ModelError(f"model card {card_path} is not a valid card: {exc}") from exc
     if verify_sha256:

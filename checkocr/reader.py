@@ -18,15 +18,18 @@ import numpy as np
 from checkocr.assemble import Assembly, Decimal, Glyph, assemble
 from checkocr.classifier import DigitClassifier
 from checkocr.config import Settings
+from checkocr.field_model import FieldModel
+from checkocr.field_reader import read_frames
 from checkocr.heap import keep_freed_memory
 from checkocr.imageio import decode_grey, read_file_grey
-from checkocr.schemas import FieldInfo, Reading
+from checkocr.schemas import FieldInfo, ModelInfo, ReaderName, Reading
 from segmentation.clean import clean_field
 from segmentation.glyphs import to_digit_batch
 from segmentation.locate import FieldLocation, locate_field
 from segmentation.split import Segment, choose_options, segment_field
 
 Region = Literal["auto", "field"]
+READERS: tuple[ReaderName, ...] = ("digits", "field", "fused")
 DEFAULT_MAX_PIXELS = Settings.model_fields["max_image_pixels"].default
 SEPARATOR_CONFIDENCE = 0.9  # geometry-only kinds: how often the shape rule is right on dev data
 BOX_SIDE = 0.6  # a detected box is cut with margins: its sides span ~80% of the crop
@@ -114,6 +117,13 @@ def given_field(grey: np.ndarray) -> FieldLocation:
     return FieldLocation((0, 0, width, height), "given", 1.0)
 
 
+def review_reasons(result: Assembly, accept_threshold: float) -> list[str]:
+    """Why a person must look at this reading (empty when it may be posted as read)."""
+    if result.amount is None:
+        return ["no_amount"]
+    return ["low_confidence"] if result.confidence < accept_threshold else []
+
+
 def elapsed_ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000.0, 3)
 
@@ -121,18 +131,26 @@ def elapsed_ms(start: float) -> float:
 class Reader:
     """Reads the courtesy amount of a check (or of a field image) into a ``Reading``."""
 
-    def __init__(self, classifier: DigitClassifier, accept_threshold: float = 0.9) -> None:
+    def __init__(
+        self,
+        classifier: DigitClassifier,
+        accept_threshold: float = 0.9,
+        field_model: FieldModel | None = None,
+    ) -> None:
         if not 0.0 <= accept_threshold <= 1.0:
             raise ValueError(f"accept_threshold must be in [0, 1], got {accept_threshold}")
         keep_freed_memory()  # a process that reads checks reads many: keep its arrays' pages (see heap)
         self.classifier = classifier
+        self.field_model = field_model
         self.accept_threshold = accept_threshold
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Reader:
-        """Loads the model at ``settings.model_path`` (ModelError when missing or not matching its card)."""
+        """Loads the digit model at ``settings.model_path`` and the field model at
+        ``settings.field_model_path`` (ModelError when one is missing or does not match its card)."""
         classifier = DigitClassifier(settings.model_path, threads=settings.threads)
-        return cls(classifier, accept_threshold=settings.accept_threshold)
+        field_model = FieldModel(settings.field_model_path, threads=settings.threads)
+        return cls(classifier, accept_threshold=settings.accept_threshold, field_model=field_model)
 
     def read_path(
         self,
@@ -140,10 +158,12 @@ class Reader:
         region: Region = "auto",
         decimal: Decimal = "auto",
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        reader: ReaderName = "digits",
     ) -> Reading:
+        self.check_options(region, decimal, reader)
         start = time.perf_counter()
         grey = read_file_grey(path, max_pixels)
-        return self._read(grey, region, decimal, start, elapsed_ms(start))
+        return self._read(grey, region, decimal, reader, start, elapsed_ms(start))
 
     def read_bytes(
         self,
@@ -151,13 +171,22 @@ class Reader:
         region: Region = "auto",
         decimal: Decimal = "auto",
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        reader: ReaderName = "digits",
     ) -> Reading:
+        self.check_options(region, decimal, reader)
         start = time.perf_counter()
         grey = decode_grey(data, max_pixels)
-        return self._read(grey, region, decimal, start, elapsed_ms(start))
+        return self._read(grey, region, decimal, reader, start, elapsed_ms(start))
 
-    def read_array(self, grey: np.ndarray, region: Region = "auto", decimal: Decimal = "auto") -> Reading:
+    def read_array(
+        self,
+        grey: np.ndarray,
+        region: Region = "auto",
+        decimal: Decimal = "auto",
+        reader: ReaderName = "digits",
+    ) -> Reading:
         """Reads a decoded greyscale image (uint8, 0 ink, 255 paper; 3-channel arrays are averaged)."""
+        self.check_options(region, decimal, reader)
         start = time.perf_counter()
         grey = np.asarray(grey)
         if grey.ndim == 3:
@@ -166,29 +195,37 @@ class Reader:
             raise ValueError(f"expected a 2-D greyscale image, got shape {grey.shape}")
         if grey.dtype != np.uint8:
             grey = np.clip(grey, 0, 255).astype(np.uint8)
-        return self._read(grey, region, decimal, start, 0.0)
+        return self._read(grey, region, decimal, reader, start, 0.0)
 
-    def _read(
-        self, grey: np.ndarray, region: Region, decimal: Decimal, start: float, decode_ms: float
-    ) -> Reading:
+    def check_options(self, region: str, decimal: str, reader: str) -> None:
+        """ValueError for an option outside its vocabulary, or a reader whose model is not loaded."""
         check_region(region)
         if decimal not in ("auto", ".", ","):
             raise ValueError(f"decimal must be 'auto', '.' or ',', not {decimal!r}")
+        if reader not in READERS:
+            raise ValueError(f"reader must be one of {', '.join(READERS)}, not {reader!r}")
+        if reader != "digits" and self.field_model is None:
+            raise ValueError(f"reader={reader!r} needs the field model, which is not loaded")
+
+    def _read(
+        self,
+        grey: np.ndarray,
+        region: Region,
+        decimal: Decimal,
+        reader: ReaderName,
+        start: float,
+        decode_ms: float,
+    ) -> Reading:
         timings = {"decode": decode_ms}
         t = time.perf_counter()
         location = self.locate(grey, region)
+        field = cut_field(grey, location.reading_box, location.tilt)
         timings["locate"] = elapsed_ms(t)
-
-        t = time.perf_counter()
-        field, stroke_width, segments = self.segment(grey, location)
-        timings["segment"] = elapsed_ms(t)
-
-        t = time.perf_counter()
-        glyphs = self.classify(segments, stroke_width, field)
-        timings["classify"] = elapsed_ms(t)
-
-        result = assemble(glyphs, decimal=decimal, accept_threshold=self.accept_threshold)
-        result = self.weigh_location(result, location, height_agreement(segments))
+        if reader == "field":
+            result, models = self.read_field(field, decimal, timings), [self.field_info]
+        else:
+            result, models = self.read_digits(field, location, decimal, timings), [self.classifier.info]
+        result = self.weigh_location(result, location)
         timings["total"] = elapsed_ms(start)
         return Reading(
             amount=result.amount,
@@ -197,15 +234,51 @@ class Reader:
             needs_review=result.needs_review,
             characters=result.characters,
             field=FieldInfo(bbox=location.bbox, source=location.source),
-            model=self.classifier.info,
+            reader=reader,
+            review_reasons=review_reasons(result, self.accept_threshold),
+            model=models[0],
+            models=models,
             timings_ms=timings,
             reason=result.reason,
         )
 
-    def weigh_location(self, result: Assembly, location: FieldLocation, heights: float = 1.0) -> Assembly:
-        """A field found with little certainty, or digits of disagreeing heights (``heights``, from
-        ``height_agreement``), make the whole reading less certain."""
-        confidence = round(result.confidence * location.confidence * heights, 6)
+    def read_digits(
+        self, field: FieldCrop, location: FieldLocation, decimal: Decimal, timings: dict[str, float]
+    ) -> Assembly:
+        """The digit path: clean, split into glyphs, classify every digit candidate, assemble."""
+        t = time.perf_counter()
+        stroke_width, segments = self.segment(field, location)
+        timings["segment"] = elapsed_ms(t)
+        t = time.perf_counter()
+        glyphs = self.classify(segments, stroke_width, field)
+        timings["classify"] = elapsed_ms(t)
+        result = assemble(glyphs, decimal=decimal, accept_threshold=self.accept_threshold)
+        result.confidence *= height_agreement(segments)
+        return result
+
+    def read_field(self, field: FieldCrop, decimal: Decimal, timings: dict[str, float]) -> Assembly:
+        """The field reader: the whole level crop through the CTC recogniser, then assembly."""
+        assert self.field_model is not None
+        t = time.perf_counter()
+        try:
+            frames = self.field_model.frames(field.image)
+        except ValueError as exc:  # a crop too small to hold handwriting: unreadable, not an error
+            timings["recognise"] = elapsed_ms(t)
+            return Assembly(None, None, 0.0, True, [], reason=str(exc))
+        timings["recognise"] = elapsed_ms(t)
+        result = read_frames(frames, field.image, decimal, self.accept_threshold, field.to_image)
+        if result.amount is None and not result.characters:
+            result.reason = "the field model read no characters in the field"
+        return result
+
+    @property
+    def field_info(self) -> ModelInfo:
+        assert self.field_model is not None
+        return self.field_model.info
+
+    def weigh_location(self, result: Assembly, location: FieldLocation) -> Assembly:
+        """A field found with little certainty makes the whole reading less certain."""
+        confidence = round(result.confidence * location.confidence, 6)
         result.confidence = confidence
         result.needs_review = confidence < self.accept_threshold or result.amount is None
         return result
@@ -214,12 +287,11 @@ class Reader:
         """The field to read: the whole image when ``region`` is "field", else the one found on the check."""
         return given_field(grey) if region == "field" else locate_field(grey)
 
-    def segment(self, grey: np.ndarray, location: FieldLocation) -> tuple[FieldCrop, float, list[Segment]]:
-        """Cuts the located field out, cleans it and splits it: (field, stroke width, segments)."""
-        field = cut_field(grey, location.reading_box, location.tilt)
+    def segment(self, field: FieldCrop, location: FieldLocation) -> tuple[float, list[Segment]]:
+        """Cleans the cut-out field and splits it: (stroke width, segments)."""
         cleaned = clean_field(field.image, side_fraction=BOX_SIDE if location.boxed else FIELD_SIDE)
         segments = segment_field(cleaned.mask, cleaned.stroke_width, leading_sign=location.boxed)
-        return field, cleaned.stroke_width, segments
+        return cleaned.stroke_width, segments
 
     def digit_inputs(self, grey: np.ndarray, region: Region = "auto") -> np.ndarray:
         """The model inputs [k, 28, 28, 1] of the digits the reading settles on, left to right.
@@ -228,7 +300,9 @@ class Reader:
         the reader cuts them at serving time, so the classifier learns the inputs it will be given.
         """
         check_region(region)
-        field, stroke_width, segments = self.segment(grey, self.locate(grey, region))
+        location = self.locate(grey, region)
+        field = cut_field(grey, location.reading_box, location.tilt)
+        stroke_width, segments = self.segment(field, location)
         batch, _glyphs, rows = self._classify(segments, stroke_width, field)
         return batch[rows]
 

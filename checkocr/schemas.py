@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 BBox = tuple[int, int, int, int]  # x, y, width, height in pixels of the submitted image
 
+ReaderName = Literal["digits", "field", "fused"]
 CharKind = Literal["digit", "separator", "currency", "asterisk", "terminator", "fraction", "unknown"]
 
 
@@ -43,7 +44,12 @@ class Reading(BaseModel):
     needs_review: bool
     characters: list[Character] = Field(default_factory=list)
     field: FieldInfo | None = None
-    model: ModelInfo
+    reader: ReaderName = Field("digits", description="Which reader produced it: digits | field | fused")
+    review_reasons: list[str] = Field(
+        default_factory=list, description="Why needs_review is true, e.g. low_confidence, no_amount"
+    )
+    model: ModelInfo = Field(description="The model that read the amount (the fused reader: the field model)")
+    models: list[ModelInfo] = Field(default_factory=list, description="Every model that took part")
     timings_ms: dict[str, float] = Field(default_factory=dict)
     reason: str | None = Field(None, description="Why the amount is null, when it is")
 

@@ -1,0 +1,143 @@
+"""Decoding a CTC recogniser's frame probabilities: best path, an N-best list, and string probability.
+
+The field model emits, for each of T frames (columns of the field, left to right), a distribution over
+the blank (class 0) and the amount alphabet. A string is read by collapsing repeats and dropping
+blanks. Three questions are asked of those frames:
+
+- ``best_path``: the likeliest frame labelling, collapsed (fast, what a reading uses); each character
+  keeps the frames it spans, which become its pixel box.
+- ``prefix_beam_search``: the N likeliest *strings* (summing over all their alignments), which the
+  fused reader uses as candidates.
+- ``string_log_probability``: log P(string | frames) by the CTC forward algorithm, so any string
+  (the digit path's reading, the depositor's keyed amount) can be scored by the field model.
+
+All three work in log space: a field's frames multiply to probabilities far below float32's range.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+BLANK = 0
+LOG_FLOOR = -1e4  # log of a probability of zero (keeps arithmetic finite)
+PRUNE_LOG = np.log(1e-4)  # classes below this in a frame are not extended by the beam search
+
+
+@dataclass(frozen=True)
+class DecodedChar:
+    """One character of a best-path reading and the frames it occupies."""
+
+    label: int  # class index (>= 1)
+    first_frame: int
+    last_frame: int
+    probability: float  # the highest probability of this label over its frames
+
+
+def log_probs(probs: np.ndarray) -> np.ndarray:
+    """Frame probabilities [T, C] -> log probabilities, with zeros mapped to LOG_FLOOR."""
+    with np.errstate(divide="ignore"):
+        logs = np.log(probs.astype(np.float64))
+    return np.maximum(logs, LOG_FLOOR)
+
+
+def best_path(probs: np.ndarray) -> list[DecodedChar]:
+    """Greedy CTC decoding: argmax per frame, repeats merged, blanks dropped."""
+    if probs.ndim != 2 or probs.shape[1] < 2:
+        raise ValueError(f"expected frame probabilities [T, C] with C >= 2, got {list(probs.shape)}")
+    labels = probs.argmax(axis=1)
+    chars: list[DecodedChar] = []
+    start = 0
+    for t in range(1, len(labels) + 1):
+        if t < len(labels) and labels[t] == labels[start]:
+            continue
+        label = int(labels[start])
+        if label != BLANK:
+            peak = float(probs[start:t, label].max())
+            chars.append(DecodedChar(label, start, t - 1, peak))
+        start = t
+    return chars
+
+
+def _logsumexp(a: float, b: float) -> float:
+    if a < b:
+        a, b = b, a
+    if b <= LOG_FLOOR:
+        return a
+    return a + float(np.log1p(np.exp(b - a)))
+
+
+def prefix_beam_search(
+    probs: np.ndarray, beam_width: int = 8, n_best: int = 5
+) -> list[tuple[tuple[int, ...], float]]:
+    """The ``n_best`` likeliest label strings with their log probabilities, best first.
+
+    Standard CTC prefix beam search: each prefix keeps the log probability of its alignments ending
+    in a blank and ending in its last label, so that "11" (needs a blank between) and "1" (a repeated
+    frame) are told apart. Classes far below the frame's best are not extended: on amount fields most
+    frames are nearly one-hot, which makes the search cheap without changing its top results.
+    """
+    logs = log_probs(probs)
+    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, LOG_FLOOR)}  # (ends blank, ends label)
+    for frame in logs:
+        keep = np.flatnonzero(frame >= frame.max() + PRUNE_LOG)
+        following: dict[tuple[int, ...], list[float]] = defaultdict(lambda: [LOG_FLOOR, LOG_FLOOR])
+        for prefix, (p_blank, p_label) in beams.items():
+            total = _logsumexp(p_blank, p_label)
+            last = prefix[-1] if prefix else None
+            for c in keep:
+                lp = float(frame[c])
+                if c == BLANK:
+                    entry = following[prefix]
+                    entry[0] = _logsumexp(entry[0], total + lp)
+                    continue
+                extended = (*prefix, int(c))
+                entry = following[extended]
+                if c == last:
+                    # a repeat extends the prefix only after a blank; without one it stays the prefix
+                    entry[1] = _logsumexp(entry[1], p_blank + lp)
+                    same = following[prefix]
+                    same[1] = _logsumexp(same[1], p_label + lp)
+                else:
+                    entry[1] = _logsumexp(entry[1], total + lp)
+        ranked = sorted(following.items(), key=lambda kv: _logsumexp(*kv[1]), reverse=True)
+        beams = {prefix: (pb, pl) for prefix, (pb, pl) in ranked[:beam_width]}
+    scored = [(prefix, _logsumexp(pb, pl)) for prefix, (pb, pl) in beams.items()]
+    scored.sort(key=lambda item: item[1], reverse=True)
+    return scored[:n_best]
+
+
+def string_log_probability(probs: np.ndarray, labels: Sequence[int]) -> float:
+    """log P(labels | frames): the CTC forward algorithm over the blank-extended label sequence.
+
+    Returns LOG_FLOOR-ish values (never -inf) when the string cannot be aligned, for example when it
+    needs more frames than there are.
+    """
+    logs = log_probs(probs)
+    steps = len(logs)
+    if any(label <= BLANK or label >= logs.shape[1] for label in labels):
+        raise ValueError(f"labels must be classes 1..{logs.shape[1] - 1}, got {list(labels)}")
+    extended = np.full(2 * len(labels) + 1, BLANK, dtype=np.int64)
+    extended[1::2] = labels
+    size = len(extended)
+    if steps == 0:
+        return 0.0 if size == 1 else LOG_FLOOR
+    # A label may skip the blank before it unless it repeats the label two places back.
+    skip = np.zeros(size, dtype=bool)
+    skip[2:] = (extended[2:] != BLANK) & (extended[2:] != extended[:-2])
+    alpha = np.full(size, -np.inf)
+    alpha[0] = logs[0, extended[0]]
+    if size > 1:
+        alpha[1] = logs[0, extended[1]]
+    for t in range(1, steps):
+        step = np.full(size, -np.inf)
+        step[1:] = alpha[:-1]
+        jump = np.full(size, -np.inf)
+        jump[2:] = alpha[:-2]
+        jump[~skip] = -np.inf
+        alpha = np.logaddexp(np.logaddexp(alpha, step), jump) + logs[t, extended]
+    end = alpha[-1] if size == 1 else np.logaddexp(alpha[-1], alpha[-2])
+    return float(max(end, LOG_FLOOR))

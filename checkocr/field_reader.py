@@ -1,0 +1,114 @@
+"""The field reader: the field model's CTC string turned into glyphs, and through the same assembly.
+
+The recogniser reads the whole field at once, so it needs no split into glyphs; what it gives up is
+geometry. Each character gets back the columns of its CTC frames as its box, and the rows of ink in
+those columns as its height, which is enough for the one layout fact assembly needs from height:
+cents written small and raised after the amount ("1234⁵⁶").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from checkocr.assemble import DIGITS, Decimal, Glyph, assemble
+from checkocr.assemble import Assembly as Assembly
+from checkocr.ctc import DecodedChar, best_path
+from checkocr.field_model import FieldFrames
+
+BBox = tuple[int, int, int, int]
+MARK_KINDS = {
+    ".": "separator",
+    ",": "separator",
+    "-": "terminator",
+    "=": "terminator",
+    "/": "terminator",
+    "*": "asterisk",
+    "$": "currency",
+    "₹": "currency",
+}
+# Raised cents: the last two digits sit clearly above the line the others stand on, by this share of
+# the other digits' median height (written cents rise by about half a digit).
+RAISED_RISE = 0.3
+FRACTION_TAIL = "100"
+
+
+def ink_mask(grey: np.ndarray) -> np.ndarray:
+    """Dark ink on light paper -> boolean ink mask (Otsu), for the rows each character covers."""
+    _, mask = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return mask > 0
+
+
+def char_box(frames: FieldFrames, char: DecodedChar, ink: np.ndarray) -> BBox:
+    """The crop box of one character: its frames' columns, and the rows holding ink in them."""
+    x0, x1 = frames.columns(char.first_frame, char.last_frame)
+    rows = np.flatnonzero(ink[:, x0:x1].any(axis=1))
+    if rows.size == 0:
+        return (x0, 0, x1 - x0, frames.crop_height)
+    return (x0, int(rows[0]), x1 - x0, int(rows[-1] - rows[0] + 1))
+
+
+def digit_probabilities(frames: FieldFrames, char: DecodedChar) -> np.ndarray:
+    """The ten digit classes' probabilities at the frame where this character peaks.
+
+    They are not renormalised: mass on blank or marks is doubt about the digit, and it stays doubt."""
+    span = frames.probs[char.first_frame : char.last_frame + 1]
+    peak = span[int(span[:, char.label].argmax())]
+    columns = [frames.alphabet.index(d) + 1 for d in DIGITS]
+    return peak[columns]
+
+
+def raised_cents(digit_boxes: list[BBox]) -> bool:
+    """Whether the last two digits are written raised above the others' line (at least 3 before)."""
+    if len(digit_boxes) < 5:
+        return False
+    body, cents = digit_boxes[:-2], digit_boxes[-2:]
+    baseline = float(np.median([y + h for _, y, _, h in body]))
+    height = float(np.median([h for _, _, _, h in body]))
+    return all(y + h < baseline - RAISED_RISE * height for _, y, _, h in cents)
+
+
+def field_glyphs(
+    frames: FieldFrames, grey: np.ndarray, to_image: Callable[[BBox], BBox] = lambda box: box
+) -> list[Glyph]:
+    """The best-path characters as glyphs (boxes in image pixels via ``to_image``), left to right."""
+    chars = best_path(frames.probs)
+    text = "".join(frames.alphabet[c.label - 1] for c in chars)
+    ink = ink_mask(grey)
+    boxes = [char_box(frames, c, ink) for c in chars]
+    digit_at = [i for i, ch in enumerate(text) if ch in DIGITS]
+    raised = set(digit_at[-2:]) if raised_cents([boxes[i] for i in digit_at]) else set()
+    fraction = fraction_positions(text)
+    glyphs = []
+    for i, (char, ch, box) in enumerate(zip(chars, text, boxes, strict=True)):
+        bbox = to_image(box)
+        if i in fraction:
+            glyphs.append(Glyph("fraction", ch, char.probability, bbox))
+        elif ch in DIGITS:
+            glyphs.append(Glyph.digit(digit_probabilities(frames, char), bbox, raised=i in raised))
+        else:
+            glyphs.append(Glyph(MARK_KINDS.get(ch, "unknown"), ch, char.probability, bbox))
+    return glyphs
+
+
+def fraction_positions(text: str) -> set[int]:
+    """Positions of a written fraction's "/100" ("1234 56/100"): the slash and the three digits."""
+    core = text.rstrip("-=.")
+    slash = core.rfind("/")
+    if slash <= 0 or core[slash + 1 :] != FRACTION_TAIL or not any(ch in DIGITS for ch in core[:slash]):
+        return set()
+    return set(range(slash, slash + 1 + len(FRACTION_TAIL)))
+
+
+def read_frames(
+    frames: FieldFrames,
+    grey: np.ndarray,
+    decimal: Decimal = "auto",
+    accept_threshold: float = 0.9,
+    to_image: Callable[[BBox], BBox] = lambda box: box,
+) -> Assembly:
+    """The field model's reading of one field, assembled by the same rules as the digit path's."""
+    glyphs = field_glyphs(frames, grey, to_image)
+    return assemble(glyphs, decimal=decimal, accept_threshold=accept_threshold)
