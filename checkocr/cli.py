@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated
@@ -13,6 +14,19 @@ from typing import Annotated
 import typer
 
 from checkocr.config import DEFAULT_MODEL_PATH, get_settings
+
+
+class ReaderChoice(StrEnum):
+    """Which reader reads the field (``--help`` lists these values)."""
+
+    digits = "digits"
+    field = "field"
+    fused = "fused"
+
+
+READER_HELP = (
+    "digits: split + classify; field: CTC over the whole field; fused: both (default CHECKOCR_READER)"
+)
 
 app = typer.Typer(
     name="checkocr",
@@ -179,6 +193,7 @@ def batch(
     model_path: Annotated[Path | None, typer.Option(help="ONNX model (default CHECKOCR_MODEL_PATH)")] = None,
     chunk_size: Annotated[int, typer.Option(min=1, help="Files per worker task")] = 16,
     progress: Annotated[bool | None, typer.Option(help="Progress bar (default: if stderr is a tty)")] = None,
+    reader: Annotated[ReaderChoice | None, typer.Option(help=READER_HELP)] = None,
 ) -> None:
     """Read every check of a folder or list file into JSONL or CSV; errors become lines, runs resume."""
     from checkocr.batch.command import run_batch_command
@@ -196,6 +211,7 @@ def batch(
         model_path,
         chunk_size,
         progress,
+        reader=reader.value if reader else None,
     )
     if code:
         raise typer.Exit(code)
@@ -279,6 +295,7 @@ def read(
     as_json: Annotated[bool, typer.Option("--json", help="One Reading JSON object per line")] = False,
     decimal: Annotated[str, typer.Option(help="Decimal mark: auto, '.' or ','")] = "auto",
     model_path: Annotated[Path | None, typer.Option(help="ONNX model (default CHECKOCR_MODEL_PATH)")] = None,
+    reader: Annotated[ReaderChoice | None, typer.Option(help=READER_HELP)] = None,
 ) -> None:
     """Read the courtesy amount of one or more checks; a broken file is reported and the rest go on."""
     import json
@@ -290,17 +307,18 @@ def read(
 
     if decimal not in ("auto", ".", ","):
         raise fail(f"--decimal must be auto, '.' or ',', not {decimal!r}")
-    settings = Settings(**({"model_path": model_path} if model_path else {}))
+    overrides = {"model_path": model_path, "reader": reader.value if reader else None}
+    settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
     try:
-        reader = Reader.from_settings(settings)
+        amount_reader = Reader.from_settings(settings)
     except ModelError as exc:
-        raise fail(f"cannot load the digit model: {exc}") from exc
+        raise fail(f"cannot load a model: {exc}") from exc
     failures = 0
     region = "field" if field else "auto"
     limit = settings.max_image_pixels
     for path in images:
         try:
-            reading = reader.read_path(path, region=region, decimal=decimal, max_pixels=limit)
+            reading = amount_reader.read_path(path, region=region, decimal=decimal, max_pixels=limit)
         except ImageDecodeError as exc:
             failures += 1
             typer.echo(f"checkocr: error: {path}: {exc.detail}", err=True)
@@ -310,7 +328,10 @@ def read(
         else:
             flag = "REVIEW" if reading.needs_review else "ok"
             amount = reading.amount if reading.amount is not None else f"unreadable ({reading.reason})"
-            typer.echo(f"{path}: {amount}  confidence {reading.confidence:.3f}  {flag}")
+            reasons = f" ({', '.join(reading.review_reasons)})" if reading.review_reasons else ""
+            typer.echo(
+                f"{path}: {amount}  confidence {reading.confidence:.3f}  {flag}{reasons}  [{reading.reader}]"
+            )
     if failures:
         raise typer.Exit(1)
 

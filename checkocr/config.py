@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     field_model_path: Path = Field(
         DEFAULT_FIELD_MODEL_PATH, description="ONNX field model (CTC over the whole field); card <stem>.json"
     )
+    reader: Literal["digits", "field", "fused"] = Field(
+        "digits", description="Default reader: digits (split + classify), field (CTC over the field), fused"
+    )
     accept_threshold: float = Field(
         0.9, ge=0.0, le=1.0, description="Readings with confidence below this need human review"
     )

@@ -136,6 +136,7 @@ class Reader:
         classifier: DigitClassifier,
         accept_threshold: float = 0.9,
         field_model: FieldModel | None = None,
+        default_reader: ReaderName = "digits",
     ) -> None:
         if not 0.0 <= accept_threshold <= 1.0:
             raise ValueError(f"accept_threshold must be in [0, 1], got {accept_threshold}")
@@ -143,6 +144,8 @@ class Reader:
         self.classifier = classifier
         self.field_model = field_model
         self.accept_threshold = accept_threshold
+        self.default_reader = default_reader
+        self.check_options("auto", "auto", default_reader)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Reader:
@@ -150,7 +153,12 @@ class Reader:
         ``settings.field_model_path`` (ModelError when one is missing or does not match its card)."""
         classifier = DigitClassifier(settings.model_path, threads=settings.threads)
         field_model = FieldModel(settings.field_model_path, threads=settings.threads)
-        return cls(classifier, accept_threshold=settings.accept_threshold, field_model=field_model)
+        return cls(
+            classifier,
+            accept_threshold=settings.accept_threshold,
+            field_model=field_model,
+            default_reader=settings.reader,
+        )
 
     def read_path(
         self,
@@ -158,8 +166,9 @@ class Reader:
         region: Region = "auto",
         decimal: Decimal = "auto",
         max_pixels: int = DEFAULT_MAX_PIXELS,
-        reader: ReaderName = "digits",
+        reader: ReaderName | None = None,
     ) -> Reading:
+        reader = reader or self.default_reader
         self.check_options(region, decimal, reader)
         start = time.perf_counter()
         grey = read_file_grey(path, max_pixels)
@@ -171,8 +180,9 @@ class Reader:
         region: Region = "auto",
         decimal: Decimal = "auto",
         max_pixels: int = DEFAULT_MAX_PIXELS,
-        reader: ReaderName = "digits",
+        reader: ReaderName | None = None,
     ) -> Reading:
+        reader = reader or self.default_reader
         self.check_options(region, decimal, reader)
         start = time.perf_counter()
         grey = decode_grey(data, max_pixels)
@@ -183,9 +193,10 @@ class Reader:
         grey: np.ndarray,
         region: Region = "auto",
         decimal: Decimal = "auto",
-        reader: ReaderName = "digits",
+        reader: ReaderName | None = None,
     ) -> Reading:
         """Reads a decoded greyscale image (uint8, 0 ink, 255 paper; 3-channel arrays are averaged)."""
+        reader = reader or self.default_reader
         self.check_options(region, decimal, reader)
         start = time.perf_counter()
         grey = np.asarray(grey)

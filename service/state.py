@@ -52,16 +52,25 @@ class ServiceState:
     def load(self) -> None:
         """Loads the model, verifies its card's sha256, runs one warm-up inference; records any failure."""
         from checkocr.classifier import DigitClassifier
+        from checkocr.field_model import FieldModel
         from checkocr.model_card import ModelError
 
         start = time.perf_counter()
         path = self.settings.model_path
         try:
-            classifier = DigitClassifier(path, threads=intra_op_threads(self.settings))
+            threads = intra_op_threads(self.settings)
+            classifier = DigitClassifier(path, threads=threads)
             classifier.warm_up()
+            field_model = FieldModel(self.settings.field_model_path, threads=threads)
+            field_model.warm_up()
             from checkocr.reader import Reader
 
-            reader = Reader(classifier, accept_threshold=self.settings.accept_threshold)
+            reader = Reader(
+                classifier,
+                accept_threshold=self.settings.accept_threshold,
+                field_model=field_model,
+                default_reader=self.settings.reader,
+            )
         except ModelError as exc:
             self.fail(str(exc))
             return
@@ -72,10 +81,13 @@ class ServiceState:
         self.load_seconds = time.perf_counter() - start
         self.metrics.model_ready.set(1)
         logger.info(
-            "model %s %s loaded from %s (sha256 verified, warmed up) in %.2f s",
+            "models %s %s and %s %s loaded from %s and %s (sha256 verified, warmed up) in %.2f s",
             classifier.card.name,
             classifier.card.version,
+            field_model.card.name,
+            field_model.card.version,
             path,
+            self.settings.field_model_path,
             self.load_seconds,
         )
 

@@ -53,6 +53,7 @@ def run_batch_command(
     model_path: Path | None,
     chunk_size: int,
     progress: bool | None,
+    reader: str | None = None,
 ) -> int:
     """Runs the command and returns its exit code (the summary goes to stderr, like the bar)."""
     for name, value, allowed in (("--region", region, REGIONS), ("--engine", engine, ENGINES)):
@@ -65,7 +66,8 @@ def run_batch_command(
     if ray_address and engine != "ray":
         return error("--ray-address only applies with --engine ray", 2)
     try:
-        settings = Settings() if model_path is None else Settings(model_path=model_path)
+        overrides = {"model_path": model_path, "reader": reader}
+        settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
         return error(f"bad CHECKOCR_* setting {'.'.join(map(str, first['loc']))}: {first['msg']}", 2)

@@ -26,9 +26,11 @@ router = APIRouter(prefix="/v1/checks", tags=["checks"], dependencies=[ApiKey])
 
 Region = Literal["auto", "field"]
 Decimal = Literal["auto", ".", ","]
+ReaderOption = Literal["digits", "field", "fused"]
 T = TypeVar("T")
 REGION = TypeAdapter(Region)
 DECIMAL = TypeAdapter(Decimal)
+READER = TypeAdapter(ReaderOption)
 
 
 class CheckReading(Reading):
@@ -49,6 +51,7 @@ REQUEST_BODY = {
                     "image": {"type": "string", "format": "binary"},
                     "region": {"type": "string", "enum": ["auto", "field"]},
                     "decimal": {"type": "string", "enum": ["auto", ".", ","]},
+                    "reader": {"type": "string", "enum": ["digits", "field", "fused"]},
                     "expected_amount": {"type": "string", "example": "1234.56"},
                 },
             }
@@ -119,6 +122,10 @@ async def read_check(
     expected_amount: Annotated[
         str | None, Query(description="The amount the depositor keyed in, e.g. 1234.56 or 1,234.56")
     ] = None,
+    reader: Annotated[
+        ReaderOption | None,
+        Query(description="digits, field or fused; default: the service's CHECKOCR_READER"),
+    ] = None,
 ) -> CheckReading:
     try:
         pool.check_capacity()  # before the upload is read: a refusal must be cheap
@@ -128,13 +135,20 @@ async def read_check(
     upload = await receive_image(request, settings.max_upload_bytes)
     region = form_option(REGION, upload.fields, "region", region)
     decimal = form_option(DECIMAL, upload.fields, "decimal", decimal)
+    chosen = form_option(READER, upload.fields, "reader", reader) or settings.reader
     keyed = keyed_amount(upload.fields.get("expected_amount", expected_amount))
-    reader = state.reader
-    assert reader is not None
+    amount_reader = state.reader
+    assert amount_reader is not None
     request.state.outcome = "error"
     try:
         reading = await pool.run(
-            "read_check", reader.read_bytes, upload.data, region, decimal, settings.max_image_pixels
+            "read_check",
+            amount_reader.read_bytes,
+            upload.data,
+            region,
+            decimal,
+            settings.max_image_pixels,
+            chosen,
         )
     except Problem as exc:
         if exc.status == 503:  # refused before any work: not a reading outcome

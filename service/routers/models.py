@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter
 
 from service.auth import ApiKey
-from service.deps import ClassifierDep
+from service.deps import ClassifierDep, ReadyStateDep
 from service.examples import MODEL_INFO, json_example
-from service.problems import problem_doc
+from service.problems import Problem, problem_doc
+from service.state import ServiceState
 
 router = APIRouter(prefix="/v1", tags=["models"], dependencies=[ApiKey])
 
@@ -43,3 +44,32 @@ CARD_EXAMPLE = {
 )
 async def model_card(classifier: ClassifierDep) -> dict[str, Any]:
     return classifier.card.model_dump(mode="json")
+
+
+@router.get(
+    "/models/{name}",
+    summary="The card of one loaded model: digits (digit classifier) or field (field recogniser)",
+    responses={
+        200: json_example(CARD_EXAMPLE, "The full model card"),
+        401: problem_doc(401, "an API key is required"),
+        404: problem_doc(404, "no loaded model is called 'words'; loaded: digits, field"),
+        503: problem_doc(503, "the model is not ready: ..."),
+    },
+)
+async def named_model_card(name: str, state: ReadyStateDep) -> dict[str, Any]:
+    cards = loaded_cards(state)
+    if name not in cards:
+        raise Problem(
+            404, f"no loaded model is called {name!r}; loaded: {', '.join(cards)}", slug="not-found"
+        )
+    return cards[name]
+
+
+def loaded_cards(state: ServiceState) -> dict[str, dict[str, Any]]:
+    """Every model the reader uses, by the name in its card."""
+    reader = state.reader
+    assert reader is not None
+    cards = {"digits": reader.classifier.card.model_dump(mode="json")}
+    if reader.field_model is not None:
+        cards["field"] = reader.field_model.card.model_dump(mode="json")
+    return cards
