@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from checkocr.config import DEFAULT_MODEL_PATH, Settings
+from checkocr.config import DEFAULT_FIELD_MODEL_PATH, DEFAULT_MODEL_PATH, Settings
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +31,11 @@ def model_path() -> Path:
     if not DEFAULT_MODEL_PATH.is_file():
         pytest.skip(f"shipped model {DEFAULT_MODEL_PATH} not built yet (run 'checkocr train')")
     return DEFAULT_MODEL_PATH
+
+
+@pytest.fixture(scope="session")
+def field_model_path() -> Path:
+    """The shipped field model (committed under onnx_models/, built by training.field_model)."""
+    if not DEFAULT_FIELD_MODEL_PATH.is_file():
+        pytest.skip(f"shipped field model {DEFAULT_FIELD_MODEL_PATH} not built yet")
+    return DEFAULT_FIELD_MODEL_PATH

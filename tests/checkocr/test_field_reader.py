@@ -1,0 +1,148 @@
+"""The field reader: CTC characters to glyphs (kinds, fractions, raised cents, boxes), and real reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from checkocr.classifier import DigitClassifier
+from checkocr.field_model import FieldFrames, FieldModel
+from checkocr.field_reader import field_glyphs, fraction_positions, read_frames
+from checkocr.reader import FieldCrop, Reader
+
+ALPHABET = "0123456789.,-/=*$₹"
+
+
+def frames_for(text: str, height: int = 40, frame_width: float = 10.0) -> tuple[FieldFrames, np.ndarray]:
+    """Frames that spell ``text`` (each character two frames, a blank between) and a blank crop."""
+    steps = 3 * len(text) + 1
+    probs = np.full((steps, 1 + len(ALPHABET)), 0.001)
+    probs[:, 0] = 0.98
+    for i, ch in enumerate(text):
+        for t in (3 * i + 1, 3 * i + 2):
+            probs[t] = 0.001
+            probs[t, ALPHABET.index(ch) + 1] = 0.97
+    probs /= probs.sum(axis=1, keepdims=True)
+    width = int(steps * frame_width)
+    frames = FieldFrames(probs, ALPHABET, width, height, frame_width, 0.0)
+    return frames, np.full((height, width), 255, np.uint8)
+
+
+def ink(grey: np.ndarray, frames: FieldFrames, index: int, rows: tuple[int, int]) -> None:
+    """Draws a bar of ink in the columns of the ``index``-th character between ``rows``."""
+    x0, x1 = frames.columns(3 * index + 1, 3 * index + 2)
+    grey[rows[0] : rows[1], x0:x1] = 0
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "kinds"),
+    [
+        ("25.441.-", "25441.00", "ddsdddtt"),
+        ("1,234.56", "1234.56", "dsdddsdd"),
+        ("**$75", "75.00", "aacdd"),
+        ("88,00,000/-", "8800000.00", "ddsddsdddtt"),
+        ("₹1500=", "1500.00", "cddddt"),
+    ],
+)
+def test_marks_get_the_kinds_assembly_expects(text: str, amount: str, kinds: str) -> None:
+    frames, grey = frames_for(text)
+    result = read_frames(frames, grey)
+    assert result.amount == amount
+    letters = {"digit": "d", "separator": "s", "terminator": "t", "asterisk": "a", "currency": "c"}
+    assert "".join(letters[c.kind] for c in result.characters) == kinds
+
+
+def test_a_written_fraction_gives_the_cents() -> None:
+    frames, grey = frames_for("1234 56/100".replace(" ", ""))
+    result = read_frames(frames, grey)
+    assert result.amount == "1234.56"
+    assert [c.kind for c in result.characters][-4:] == ["fraction"] * 4
+    assert fraction_positions("123456/100") == {6, 7, 8, 9}
+    assert fraction_positions("1234/-") == set()
+
+
+def test_cents_written_raised_are_cents() -> None:
+    frames, grey = frames_for("123456")
+    for i in range(4):
+        ink(grey, frames, i, (10, 38))
+    for i in (4, 5):
+        ink(grey, frames, i, (2, 16))
+    glyphs = field_glyphs(frames, grey)
+    assert [g.raised for g in glyphs] == [False] * 4 + [True] * 2
+    assert read_frames(frames, grey).amount == "1234.56"
+    level = frames_for("123456")[1]
+    for i in range(6):
+        ink(level, frames, i, (10, 38))
+    assert read_frames(frames, level).amount == "123456.00"
+
+
+def test_boxes_are_the_frames_columns_and_the_inks_rows() -> None:
+    frames, grey = frames_for("70")
+    ink(grey, frames, 0, (5, 30))
+    seven = field_glyphs(frames, grey, to_image=lambda b: (b[0] + 100, b[1] + 7, b[2], b[3]))[0]
+    assert seven.char == "7" and seven.bbox == (110, 12, 20, 25)
+
+
+def test_digit_alternatives_come_from_the_peak_frame() -> None:
+    frames, grey = frames_for("7")
+    frames.probs[1:3, ALPHABET.index("1") + 1] = 0.2
+    frames.probs[1:3] /= frames.probs[1:3].sum(axis=1, keepdims=True)
+    glyph = field_glyphs(frames, grey)[0]
+    assert glyph.char == "7" and glyph.probabilities is not None
+    assert glyph.probabilities[1] == pytest.approx(frames.probs[1, ALPHABET.index("1") + 1])
+    assert 0.15 < glyph.probabilities[1] < 0.2 and glyph.confidence < 0.85
+
+
+@pytest.fixture(scope="module")
+def reader(model_path: Path, field_model_path: Path) -> Reader:
+    return Reader(
+        DigitClassifier(model_path), field_model=FieldModel(field_model_path), default_reader="field"
+    )
+
+
+def test_a_real_orand_field_is_read_end_to_end(reader: Reader, data_dir: Path) -> None:
+    path = data_dir / "orand-car-a-dev" / "images" / "a_car_000160.jpg"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    reading = reader.read_path(path, region="field")
+    assert reading.reader == "field" and reading.amount == "25441.00"
+    assert [m.name for m in reading.models] == ["field"] and reading.model.name == "field"
+    assert "".join(c.char for c in reading.characters) == "25.441"
+    xs = [c.bbox[0] for c in reading.characters]
+    assert xs == sorted(xs) and all(0 <= c.bbox[0] < reading.field.bbox[2] for c in reading.characters)
+    assert "recognise" in reading.timings_ms
+
+
+@pytest.mark.parametrize(
+    ("grey", "reason"),
+    [
+        (np.full((60, 300), 255, np.uint8), "no characters"),
+        (np.full((3, 600), 255, np.uint8), "too small"),
+    ],
+    ids=["blank", "3-px-high"],
+)
+def test_a_field_without_legible_ink_is_unreadable_not_an_error(
+    reader: Reader, grey: np.ndarray, reason: str
+) -> None:
+    reading = reader.read_array(grey, region="field")
+    assert reading.amount is None and reading.needs_review and reason in (reading.reason or "")
+    assert reading.review_reasons == ["no_amount"]
+
+
+def test_a_1_px_high_crop_is_unreadable_not_an_error(reader: Reader) -> None:
+    result = reader.read_field(FieldCrop(np.zeros((1, 900), np.uint8), (0, 0), None), "auto", {})
+    assert result.amount is None and "too small" in (result.reason or "")
+
+
+def test_a_2000_px_wide_field_is_read(reader: Reader) -> None:
+    grey = np.full((50, 2000), 255, np.uint8)
+    grey[10:40, 100:104] = 0
+    reading = reader.read_array(grey, region="field")
+    assert reading.reader == "field" and reading.timings_ms["total"] > 0
+
+
+def test_the_field_reader_needs_the_field_model(model_path: Path) -> None:
+    with pytest.raises(ValueError, match="needs the field model"):
+        Reader(DigitClassifier(model_path)).read_array(np.full((40, 100), 255, np.uint8), reader="field")
