@@ -1,6 +1,8 @@
 """How well checkocr reads amounts: ORAND CAR-A fields, IDRBT cheques, synthetic checks, and speed.
 
-``python -m bench.read_accuracy [--data-dir D] [--synth-count N] [--seed S] [--model M]``
+``python -m bench.read_accuracy [--data-dir D] [--synth-count N] [--seed S] [--model M] [--reader R,...]``
+
+``--reader digits,field`` runs every set once per reader (``fused`` too once it exists), side by side.
 
 - ORAND CAR-A dev (real Uruguayan courtesy-amount fields, region="field"): the exact digit-string
   rate (labels are digits only, so the reading's digit characters are compared, separators and
@@ -19,6 +21,7 @@ to ``bench/accuracy_part.py`` (``python -m bench accuracy``).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -30,12 +33,12 @@ import cv2
 import numpy as np
 
 from bench.stats import percentile
-from checkocr.config import DEFAULT_MODEL_PATH, PROJECT_ROOT, Settings
+from checkocr.config import DEFAULT_FIELD_MODEL_PATH, DEFAULT_MODEL_PATH, PROJECT_ROOT, Settings
 
 DEV_MODEL = PROJECT_ROOT / "runs" / "dev" / "digits.onnx"
 DEFAULT_SEED = 90210  # never used while developing the reader
 THRESHOLDS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
-STAGES = ("decode", "locate", "segment", "classify", "total")
+READERS = ("digits", "field", "fused")
 
 
 @dataclass
@@ -110,9 +113,14 @@ def sweep_table(result: SetResult) -> list[str]:
 
 
 def fine_tuned_on(reader, folder: Path) -> bool:
-    """Whether the model's card lists ``folder`` (by name) among the fields it was fine-tuned on."""
+    """Whether a model the reader reads with was fine-tuned on ``folder``'s fields (by its card)."""
+    which = getattr(reader, "default_reader", "digits")
     finetune = reader.classifier.card.training.get("finetune") or {}
-    return any(Path(item["folder"]).name == folder.name for item in finetune.get("fields", []))
+    digits = any(Path(item["folder"]).name == folder.name for item in finetune.get("fields", []))
+    field_model = getattr(reader, "field_model", None)
+    training = (field_model.card.model_extra or {}).get("training", {}) if field_model else {}
+    field = folder.name in json.dumps(training)
+    return (digits and which != "field") or (field and which != "digits")
 
 
 def held_out_exact(reader) -> tuple[float, float] | None:
@@ -204,19 +212,20 @@ def stage_speed(reader, data_dir: Path, count: int, seed: int) -> dict[str, tupl
         blobs.append(cv2.imencode(".png", grey)[1].tobytes())
     for data in blobs[:3]:
         reader.read_bytes(data)  # warm caches and the ONNX session
-    samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    samples: dict[str, list[float]] = {}
     for data in blobs:
-        timings = reader.read_bytes(data).timings_ms
-        for stage in STAGES:
-            samples[stage].append(timings[stage])
+        for stage, ms in reader.read_bytes(data).timings_ms.items():
+            samples.setdefault(stage, []).append(ms)
     return {stage: (percentile(v, 50), percentile(v, 95)) for stage, v in samples.items()}
 
 
-def make_reader(model: Path):
+def make_reader(model: Path, which: str = "digits", field_model: Path = DEFAULT_FIELD_MODEL_PATH):
     from checkocr.classifier import DigitClassifier
+    from checkocr.field_model import FieldModel
     from checkocr.reader import Reader
 
-    return Reader(DigitClassifier(model, threads=1), accept_threshold=0.9)
+    fields = FieldModel(field_model, threads=1) if which != "digits" else None
+    return Reader(DigitClassifier(model, threads=1), 0.9, field_model=fields, default_reader=which)
 
 
 def report(result: SetResult, show_failures: int) -> None:
@@ -242,15 +251,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed-count", type=int, default=100, help="whole checks timed (0: skip)")
     parser.add_argument("--sets", default="orand,idrbt,synth", help="comma-separated subset")
     parser.add_argument("--show-failures", type=int, default=0)
+    parser.add_argument("--reader", default="digits", help="comma-separated subset of digits,field,fused")
     args = parser.parse_args(argv)
     model = args.model or (DEFAULT_MODEL_PATH if DEFAULT_MODEL_PATH.is_file() else DEV_MODEL)
     if args.data_dir is None or not args.data_dir.is_dir():
         print("no data folder: pass --data-dir or set CHECKOCR_DATA_DIR", file=sys.stderr)
         return 2
-    reader = make_reader(model)
-    print(f"model {model} ({reader.classifier.info.name} {reader.classifier.info.version})")
-    chosen = set(args.sets.split(","))
+    readers = [r for r in args.reader.split(",") if r]
+    if not readers or set(readers) - set(READERS):
+        print(f"--reader takes a comma-separated subset of {','.join(READERS)}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
+    for which in readers:
+        run_reader(make_reader(model, which), which, args)
+    print(f"\n(wall time {time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+def run_reader(reader, which: str, args: argparse.Namespace) -> None:
+    """Every chosen set and the speed, read by one reader."""
+    models = ", ".join(f"{m.name} {m.version}" for m in reader_models(reader, which))
+    print(f"\n######## reader={which} ({models})")
+    chosen = set(args.sets.split(","))
     results = []
     if "orand" in chosen:
         results.append(judge_orand(reader, args.data_dir))
@@ -266,8 +288,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== speed: {args.speed_count} whole 200-dpi checks from PNG bytes, one thread (ms)")
         for stage, (p50, p95) in speed.items():
             print(f"  {stage:>9}: p50 {p50:7.2f}  p95 {p95:7.2f}")
-    print(f"\n(wall time {time.perf_counter() - started:.0f} s)")
-    return 0
+
+
+def reader_models(reader, which: str) -> list:
+    models = [reader.classifier.info] if which != "field" else []
+    return models + ([reader.field_model.info] if reader.field_model is not None else [])
 
 
 def bench_sets(ctx) -> list:

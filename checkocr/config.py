@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_PATH = PROJECT_ROOT / "onnx_models" / "digits.onnx"
 DEFAULT_FIELD_MODEL_PATH = PROJECT_ROOT / "onnx_models" / "field.onnx"
+DEFAULT_FUSION_CARD_PATH = PROJECT_ROOT / "onnx_models" / "fusion.json"
 
 
 def default_data_dir() -> Path | None:
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
     model_path: Path = Field(DEFAULT_MODEL_PATH, description="ONNX digit model; its card is <stem>.json")
     field_model_path: Path = Field(
         DEFAULT_FIELD_MODEL_PATH, description="ONNX field model (CTC over the whole field); card <stem>.json"
+    )
+    fusion_card_path: Path = Field(
+        DEFAULT_FUSION_CARD_PATH, description="The fused reader's calibration card (training/fusion.py)"
     )
     reader: Literal["digits", "field", "fused"] = Field(
         "digits", description="Default reader: digits (split + classify), field (CTC over the field), fused"

@@ -141,3 +141,43 @@ def string_log_probability(probs: np.ndarray, labels: Sequence[int]) -> float:
         alpha = np.logaddexp(np.logaddexp(alpha, step), jump) + logs[t, extended]
     end = alpha[-1] if size == 1 else np.logaddexp(alpha[-1], alpha[-2])
     return float(max(end, LOG_FLOOR))
+
+
+def best_alignment(probs: np.ndarray, labels: Sequence[int]) -> list[tuple[int, int]] | None:
+    """The frames each label occupies in the likeliest alignment of ``labels`` (Viterbi), or None when
+    the string cannot be aligned to these frames.
+
+    Gives any string (an N-best entry, the digit path's reading) the frame spans that best path gives
+    its own characters, so every candidate reading has pixel boxes.
+    """
+    logs = log_probs(probs)
+    steps = len(logs)
+    if not labels:
+        return []
+    extended = np.full(2 * len(labels) + 1, BLANK, dtype=np.int64)
+    extended[1::2] = labels
+    size = len(extended)
+    skip = np.zeros(size, dtype=bool)
+    skip[2:] = (extended[2:] != BLANK) & (extended[2:] != extended[:-2])
+    score = np.full(size, -np.inf)
+    score[0] = logs[0, extended[0]]
+    score[1] = logs[0, extended[1]]
+    back = np.zeros((steps, size), dtype=np.int8)  # 0 stay, 1 from previous state, 2 skipped a blank
+    for t in range(1, steps):
+        step = np.full(size, -np.inf)
+        step[1:] = score[:-1]
+        jump = np.full(size, -np.inf)
+        jump[2:] = score[:-2]
+        jump[~skip] = -np.inf
+        moves = np.stack([score, step, jump])
+        back[t] = moves.argmax(axis=0)
+        score = moves.max(axis=0) + logs[t, extended]
+    state = size - 1 if score[-1] >= score[-2] else size - 2
+    if not np.isfinite(score[state]) or score[state] <= LOG_FLOOR * 0.5:
+        return None
+    spans: dict[int, list[int]] = {}
+    for t in range(steps - 1, -1, -1):
+        if state % 2 == 1:
+            spans.setdefault(state // 2, []).append(t)
+        state -= int(back[t, state])
+    return [(min(spans[k]), max(spans[k])) for k in range(len(labels))]

@@ -9,13 +9,14 @@ cents written small and raised after the amount ("1234⁵⁶").
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from checkocr.assemble import DIGITS, Decimal, Glyph, assemble
 from checkocr.assemble import Assembly as Assembly
-from checkocr.ctc import DecodedChar, best_path
+from checkocr.ctc import DecodedChar, best_alignment, best_path
 from checkocr.field_model import FieldFrames
 
 BBox = tuple[int, int, int, int]
@@ -33,18 +34,50 @@ MARK_KINDS = {
 # the other digits' median height (written cents rise by about half a digit).
 RAISED_RISE = 0.3
 FRACTION_TAIL = "100"
+MIN_PIECE_SHARE = 0.05  # ink pieces smaller than this share of the largest are specks, not glyphs
 
 
 def ink_mask(grey: np.ndarray) -> np.ndarray:
-    """Dark ink on light paper -> boolean ink mask (Otsu), for the rows each character covers."""
+    """Dark ink on light paper -> boolean ink mask (Otsu) without long horizontal lines, for the rows
+    each character covers: an underline under raised cents or a box edge is not part of a glyph."""
     _, mask = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    return mask > 0
+    line_length = max(9, grey.shape[0] // 2)
+    lines = cv2.morphologyEx(
+        mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (line_length, 1))
+    )
+    return (mask > 0) & (lines == 0)
 
 
-def char_box(frames: FieldFrames, char: DecodedChar, ink: np.ndarray) -> BBox:
-    """The crop box of one character: its frames' columns, and the rows holding ink in them."""
+@dataclass(frozen=True)
+class Ink:
+    """The field's ink as connected pieces (box edges and underlines removed)."""
+
+    mask: np.ndarray
+    pieces: np.ndarray  # [k, 4] x, y, w, h of each connected piece
+
+    @classmethod
+    def of(cls, grey: np.ndarray) -> Ink:
+        mask = ink_mask(grey)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+        pieces = stats[1:count, :4]
+        big = stats[1:count, 4] >= MIN_PIECE_SHARE * max(1, int(stats[1:count, 4].max(initial=1)))
+        return cls(mask, pieces[big])
+
+
+def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink) -> BBox:
+    """The crop box of one character: the ink pieces under the middle of its frames' columns (a CTC
+    character fires on a few frames, narrower than the glyph), else those columns' inked rows."""
     x0, x1 = frames.columns(char.first_frame, char.last_frame)
-    rows = np.flatnonzero(ink[:, x0:x1].any(axis=1))
+    middle = (x0 + x1) / 2
+    xs, ys, ws, hs = (ink.pieces[:, k] for k in range(4)) if len(ink.pieces) else ([],) * 4
+    under = [i for i in range(len(ink.pieces)) if xs[i] <= middle < xs[i] + ws[i]]
+    if under:
+        left = min(int(xs[i]) for i in under)
+        top = min(int(ys[i]) for i in under)
+        right = max(int(xs[i] + ws[i]) for i in under)
+        bottom = max(int(ys[i] + hs[i]) for i in under)
+        return (left, top, right - left, bottom - top)
+    rows = np.flatnonzero(ink.mask[:, x0:x1].any(axis=1))
     if rows.size == 0:
         return (x0, 0, x1 - x0, frames.crop_height)
     return (x0, int(rows[0]), x1 - x0, int(rows[-1] - rows[0] + 1))
@@ -61,8 +94,8 @@ def digit_probabilities(frames: FieldFrames, char: DecodedChar) -> np.ndarray:
 
 
 def raised_cents(digit_boxes: list[BBox]) -> bool:
-    """Whether the last two digits are written raised above the others' line (at least 3 before)."""
-    if len(digit_boxes) < 5:
+    """Whether the last two digits are written raised above the others' line (at least 1 before)."""
+    if len(digit_boxes) < 3:
         return False
     body, cents = digit_boxes[:-2], digit_boxes[-2:]
     baseline = float(np.median([y + h for _, y, _, h in body]))
@@ -74,9 +107,31 @@ def field_glyphs(
     frames: FieldFrames, grey: np.ndarray, to_image: Callable[[BBox], BBox] = lambda box: box
 ) -> list[Glyph]:
     """The best-path characters as glyphs (boxes in image pixels via ``to_image``), left to right."""
-    chars = best_path(frames.probs)
+    return glyphs_of(frames, grey, best_path(frames.probs), to_image)
+
+
+def aligned_chars(frames: FieldFrames, text: str) -> list[DecodedChar] | None:
+    """Any string over the alphabet placed on the frames by its likeliest alignment (None: it cannot
+    be aligned), so a candidate that is not the best path still gets boxes and digit distributions."""
+    labels = frames.labels_of(text)
+    spans = best_alignment(frames.probs, labels)
+    if spans is None:
+        return None
+    return [
+        DecodedChar(label, first, last, float(frames.probs[first : last + 1, label].max()))
+        for label, (first, last) in zip(labels, spans, strict=True)
+    ]
+
+
+def glyphs_of(
+    frames: FieldFrames,
+    grey: np.ndarray,
+    chars: list[DecodedChar],
+    to_image: Callable[[BBox], BBox] = lambda box: box,
+) -> list[Glyph]:
+    """Decoded characters as glyphs (boxes in image pixels via ``to_image``), left to right."""
     text = "".join(frames.alphabet[c.label - 1] for c in chars)
-    ink = ink_mask(grey)
+    ink = Ink.of(grey)
     boxes = [char_box(frames, c, ink) for c in chars]
     digit_at = [i for i, ch in enumerate(text) if ch in DIGITS]
     raised = set(digit_at[-2:]) if raised_cents([boxes[i] for i in digit_at]) else set()

@@ -111,6 +111,9 @@ def match_expected(reading: Reading, expected: str | KeyedAmount) -> ExpectedAmo
     keyed = parse_amount(expected) if isinstance(expected, str) else expected
     digits = [c for c in reading.characters if c.kind == "digit"]
     matches = reading.amount_cents is not None and reading.amount_cents == keyed.cents
+    if reading._keyed_probability is not None:  # the fused reader: both readers' view of the keyed digits
+        probability = reading._keyed_probability(keyed)
+        return ExpectedAmountMatch(matches=matches, probability=round(min(1.0, max(0.0, probability)), 6))
     aligned = next((s for s in candidate_digit_strings(keyed) if len(s) == len(digits)), None)
     if aligned is None or not digits:
         return ExpectedAmountMatch(matches=matches, probability=0.0)

@@ -8,6 +8,7 @@ no per-request state, so one instance serves concurrent requests. Every digit ca
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,9 +21,11 @@ from checkocr.classifier import DigitClassifier
 from checkocr.config import Settings
 from checkocr.field_model import FieldModel
 from checkocr.field_reader import read_frames
+from checkocr.fusion import Calibrator, fuse, keyed_facts
 from checkocr.heap import keep_freed_memory
 from checkocr.imageio import decode_grey, read_file_grey
-from checkocr.schemas import FieldInfo, ModelInfo, ReaderName, Reading
+from checkocr.matching import KeyedAmount
+from checkocr.schemas import FieldInfo, ModelInfo, ReaderName, ReaderView, Reading
 from segmentation.clean import clean_field
 from segmentation.glyphs import to_digit_batch
 from segmentation.locate import FieldLocation, locate_field
@@ -124,6 +127,12 @@ def review_reasons(result: Assembly, accept_threshold: float) -> list[str]:
     return ["low_confidence"] if result.confidence < accept_threshold else []
 
 
+def view(result: Assembly) -> ReaderView:
+    """One reader's own reading, for the fused reading's ``readers``."""
+    text = "".join(c.char for c in result.characters)
+    return ReaderView(amount=result.amount, text=text, confidence=result.confidence)
+
+
 def elapsed_ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000.0, 3)
 
@@ -137,12 +146,14 @@ class Reader:
         accept_threshold: float = 0.9,
         field_model: FieldModel | None = None,
         default_reader: ReaderName = "digits",
+        calibrator: Calibrator | None = None,
     ) -> None:
         if not 0.0 <= accept_threshold <= 1.0:
             raise ValueError(f"accept_threshold must be in [0, 1], got {accept_threshold}")
         keep_freed_memory()  # a process that reads checks reads many: keep its arrays' pages (see heap)
         self.classifier = classifier
         self.field_model = field_model
+        self.calibrator = calibrator
         self.accept_threshold = accept_threshold
         self.default_reader = default_reader
         self.check_options("auto", "auto", default_reader)
@@ -158,6 +169,7 @@ class Reader:
             accept_threshold=settings.accept_threshold,
             field_model=field_model,
             default_reader=settings.reader,
+            calibrator=Calibrator.load(settings.fusion_card_path),
         )
 
     def read_path(
@@ -217,6 +229,8 @@ class Reader:
             raise ValueError(f"reader must be one of {', '.join(READERS)}, not {reader!r}")
         if reader != "digits" and self.field_model is None:
             raise ValueError(f"reader={reader!r} needs the field model, which is not loaded")
+        if reader == "fused" and self.calibrator is None:
+            raise ValueError("reader='fused' needs the fusion card, which is not loaded")
 
     def _read(
         self,
@@ -232,13 +246,21 @@ class Reader:
         location = self.locate(grey, region)
         field = cut_field(grey, location.reading_box, location.tilt)
         timings["locate"] = elapsed_ms(t)
-        if reader == "field":
+        views = None
+        if reader == "fused":
+            result, views, keyed = self.read_fused(field, location, decimal, timings)
+            models = [self.field_info, self.classifier.info, self.fusion_info]
+        elif reader == "field":
             result, models = self.read_field(field, decimal, timings), [self.field_info]
+            result = self.weigh_location(result, location)
         else:
             result, models = self.read_digits(field, location, decimal, timings), [self.classifier.info]
-        result = self.weigh_location(result, location)
+            result = self.weigh_location(result, location)
         timings["total"] = elapsed_ms(start)
-        return Reading(
+        reasons = review_reasons(result, self.accept_threshold)
+        if views is not None and views["digits"].amount != views["field"].amount:
+            reasons.append("readers_disagree")
+        reading = Reading(
             amount=result.amount,
             amount_cents=result.amount_cents,
             confidence=result.confidence,
@@ -246,12 +268,57 @@ class Reader:
             characters=result.characters,
             field=FieldInfo(bbox=location.bbox, source=location.source),
             reader=reader,
-            review_reasons=review_reasons(result, self.accept_threshold),
+            review_reasons=reasons,
+            readers=views,
             model=models[0],
             models=models,
             timings_ms=timings,
             reason=result.reason,
         )
+        if reader == "fused":
+            reading._keyed_probability = keyed
+        return reading
+
+    def read_fused(
+        self, field: FieldCrop, location: FieldLocation, decimal: Decimal, timings: dict[str, float]
+    ) -> tuple[Assembly, dict[str, ReaderView], Callable[[KeyedAmount], float] | None]:
+        """Both readers, one choice, a calibrated confidence; and a scorer for a keyed amount."""
+        assert self.field_model is not None and self.calibrator is not None
+        digits = self.read_digits(field, location, decimal, timings)
+        t = time.perf_counter()
+        try:
+            frames = self.field_model.frames(field.image)
+        except ValueError as exc:  # too small to hold handwriting: the digit path has nothing either
+            timings["recognise"] = elapsed_ms(t)
+            empty = Assembly(None, None, 0.0, True, [], reason=str(exc))
+            views = {"digits": view(digits), "field": view(empty)}
+            return empty, views, None
+        timings["recognise"] = elapsed_ms(t)
+        t = time.perf_counter()
+        field_reading = read_frames(frames, field.image, decimal, self.accept_threshold, field.to_image)
+        fused = fuse(frames, field.image, field_reading, digits, location.confidence, decimal, field.to_image)
+        calibrator = self.calibrator
+        timings["fuse"] = elapsed_ms(t)
+        views = {"digits": view(digits), "field": view(field_reading)}
+
+        def keyed(amount: KeyedAmount) -> float:
+            return calibrator.probability(keyed_facts(frames, digits, fused, amount, location.confidence))
+
+        if fused.chosen is None:
+            reason = field_reading.reason or digits.reason or "neither reader found an amount in the field"
+            return Assembly(None, None, 0.0, True, field_reading.characters, reason=reason), views, keyed
+        chosen = fused.chosen
+        same_as_digits = "digits" in chosen.sources and chosen.assembly.amount_cents == digits.amount_cents
+        characters = digits.characters if same_as_digits else chosen.assembly.characters
+        confidence = round(calibrator.probability(fused.features), 6)
+        result = Assembly(
+            chosen.assembly.amount,
+            chosen.assembly.amount_cents,
+            confidence,
+            confidence < self.accept_threshold,
+            characters,
+        )
+        return result, views, keyed
 
     def read_digits(
         self, field: FieldCrop, location: FieldLocation, decimal: Decimal, timings: dict[str, float]
@@ -281,6 +348,12 @@ class Reader:
         if result.amount is None and not result.characters:
             result.reason = "the field model read no characters in the field"
         return result
+
+    @property
+    def fusion_info(self) -> ModelInfo:
+        assert self.calibrator is not None
+        card = self.calibrator.card
+        return ModelInfo(name=card.name, version=card.version, sha256=card.field_model_sha256)
 
     @property
     def field_info(self) -> ModelInfo:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 BBox = tuple[int, int, int, int]  # x, y, width, height in pixels of the submitted image
 
@@ -37,6 +38,14 @@ class ModelInfo(BaseModel):
     sha256: str
 
 
+class ReaderView(BaseModel):
+    """What one reader on its own made of the field (the fused reading lists both)."""
+
+    amount: str | None
+    text: str = Field(description="The characters it read, marks included")
+    confidence: float = Field(ge=0.0, le=1.0, description="That reader's own, uncalibrated score")
+
+
 class Reading(BaseModel):
     amount: str | None = Field(description="Decimal string with '.' as decimal point, or null if unreadable")
     amount_cents: int | None
@@ -48,10 +57,16 @@ class Reading(BaseModel):
     review_reasons: list[str] = Field(
         default_factory=list, description="Why needs_review is true, e.g. low_confidence, no_amount"
     )
+    readers: dict[str, ReaderView] | None = Field(
+        None, description="With reader=fused: what the digit path and the field model each read"
+    )
     model: ModelInfo = Field(description="The model that read the amount (the fused reader: the field model)")
     models: list[ModelInfo] = Field(default_factory=list, description="Every model that took part")
     timings_ms: dict[str, float] = Field(default_factory=dict)
     reason: str | None = Field(None, description="Why the amount is null, when it is")
+    # The fused reader scores a keyed amount against the field it read (checkocr.matching); not part
+    # of the JSON, and gone once the reading is serialised.
+    _keyed_probability: Callable[[Any], float] | None = PrivateAttr(None)
 
 
 class BatchError(BaseModel):

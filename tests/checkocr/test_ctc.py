@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from checkocr.ctc import BLANK, best_path, prefix_beam_search, string_log_probability
+from checkocr.ctc import BLANK, best_alignment, best_path, prefix_beam_search, string_log_probability
 
 
 def collapse(path: tuple[int, ...]) -> tuple[int, ...]:
@@ -79,3 +79,17 @@ def test_best_path_of_all_blank_frames_is_empty() -> None:
     probs[:, BLANK] = 1.0
     assert best_path(probs) == []
     assert prefix_beam_search(probs)[0] == ((), 0.0)
+
+
+def test_the_alignment_of_the_best_path_string_is_its_own_spans() -> None:
+    labels = np.array([0, 2, 2, 0, 0, 1, 0, 1, 1, 0, 3])
+    probs = np.full((len(labels), 4), 0.02)
+    probs[np.arange(len(labels)), labels] = 0.94
+    chars = best_path(probs)
+    spans = best_alignment(probs, [c.label for c in chars])
+    assert spans == [(c.first_frame, c.last_frame) for c in chars] == [(1, 2), (5, 5), (7, 8), (10, 10)]
+
+
+def test_an_unalignable_string_has_no_alignment() -> None:
+    assert best_alignment(random_frames(7, 2, 4), [1, 1]) is None
+    assert best_alignment(random_frames(7, 2, 4), []) == []

@@ -1,0 +1,295 @@
+"""One reading from two readers: candidates from both, scored by both, and a calibrated confidence.
+
+The digit path (split, classify) and the field model (CTC over the whole field) fail differently: the
+digit path misjudges where one digit ends and the next begins, the field model misjudges a digit's
+shape less often but drops or doubles one now and then. So every candidate amount is scored by both:
+
+- candidates: the field model's N best strings, the digit path's reading, and that reading with its
+  least certain digit swapped for its runner-up;
+- ``field_logp``: log P(the candidate's digits | the field's frames), with every mark (".", "-", "$",
+  ...) folded into the blank, so that a reader that saw a separator and one that did not are not
+  punished for the separator, only for the digits;
+- ``digit_logp``: log P(the candidate's digits | the digit path's per-digit distributions), aligned
+  digit by digit; a candidate with more or fewer digits than the digit path cut pays
+  ``LENGTH_MISMATCH`` per digit of difference (the split is what was wrong, not a class);
+- the candidate with the largest sum wins.
+
+The confidence is a probability that the amount is right: a logistic model over a few facts of the
+choice (both scores, the margin to the runner-up, whether the two readers agreed, how sure the field
+location was, the digit count), fitted on out-of-fold readings of the dev sets by
+``training/fusion.py`` and shipped as a card (``onnx_models/fusion.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from checkocr.assemble import DIGITS, Assembly, Decimal, assemble
+from checkocr.ctc import BLANK, prefix_beam_search, string_log_probability
+from checkocr.field_model import FieldFrames
+from checkocr.field_reader import aligned_chars, fraction_positions, glyphs_of
+from checkocr.matching import KeyedAmount, candidate_digit_strings, digit_probability
+from checkocr.model_card import ModelError
+from checkocr.schemas import Character
+
+N_BEST = 5
+BEAM_WIDTH = 8
+LENGTH_MISMATCH = math.log(0.01)  # per digit the digit path cut more or fewer than the candidate has
+SCORE_FLOOR = -60.0  # scores are clipped here: below it a candidate is simply impossible
+MARGIN_CAP = 30.0  # margin of a reading with no runner-up
+ALTERNATIVE_MIN = 0.05  # a digit path alternative becomes a candidate from this probability up
+FEATURES = (
+    "field_logp",
+    "digit_logp",
+    "margin",
+    "readers_agree",
+    "log_location",
+    "digits",
+)
+
+
+@dataclass
+class Candidate:
+    """One possible reading of the field and what each reader thinks of it."""
+
+    text: str  # over the field alphabet, marks included
+    assembly: Assembly
+    field_logp: float
+    digit_logp: float
+    sources: set[str] = field(default_factory=set)  # field, field_nbest, digits, digits_alternative
+
+    @property
+    def score(self) -> float:
+        return self.field_logp + self.digit_logp
+
+
+@dataclass
+class Fused:
+    """The fused choice, the runner-up amount, and the facts the confidence is computed from."""
+
+    chosen: Candidate | None
+    runner_up: Candidate | None
+    field_best: Candidate | None
+    digits_amount: int | None
+    features: dict[str, float]
+
+
+class FusionCard(BaseModel):
+    """The calibrator's parameters and how they were fitted (``training/fusion.py``)."""
+
+    name: str
+    version: str
+    created: str
+    features: list[str]
+    coefficients: list[float]
+    intercept: float
+    field_model_sha256: str = Field(description="The field model whose frames the fit used")
+    digit_model_sha256: str
+    training: dict[str, object] = Field(default_factory=dict)
+    metrics: dict[str, object] = Field(default_factory=dict)
+
+
+class Calibrator:
+    """P(amount right | features): a logistic model whose parameters come from its card."""
+
+    def __init__(self, card: FusionCard) -> None:
+        if list(card.features) != list(FEATURES) or len(card.coefficients) != len(FEATURES):
+            raise ModelError(f"fusion card features {card.features} do not match the code's {FEATURES}")
+        self.card = card
+        self.weights = np.asarray(card.coefficients, dtype=np.float64)
+
+    @classmethod
+    def load(cls, path: Path) -> Calibrator:
+        if not path.is_file():
+            raise ModelError(f"fusion card {path} does not exist (built by python -m training.fusion)")
+        try:
+            return cls(FusionCard.model_validate(json.loads(path.read_text())))
+        except (ValueError, TypeError) as exc:
+            raise ModelError(f"fusion card {path} is not a valid card: {exc}") from exc
+
+    def probability(self, features: dict[str, float]) -> float:
+        x = np.asarray([features[name] for name in FEATURES], dtype=np.float64)
+        z = float(self.weights @ x + self.card.intercept)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+
+def digit_frames(frames: FieldFrames) -> np.ndarray:
+    """[T, 11]: blank with every mark folded into it, then the digits 0-9."""
+    columns = [frames.alphabet.index(d) + 1 for d in DIGITS]
+    digits = frames.probs[:, columns]
+    blank = frames.probs.sum(axis=1, keepdims=True) - digits.sum(axis=1, keepdims=True)
+    return np.concatenate([np.maximum(blank, 0.0), digits], axis=1)
+
+
+def field_digit_logp(merged: np.ndarray, digits: str) -> float:
+    """log P(digits | frames), marks marginalised (see ``digit_frames``)."""
+    if not digits:
+        return max(SCORE_FLOOR, float(np.log(np.maximum(merged[:, BLANK], 1e-30)).sum()))
+    return max(SCORE_FLOOR, string_log_probability(merged, [DIGITS.index(d) + 1 for d in digits]))
+
+
+def digit_path_logp(digit_chars: Sequence[Character], digits: str) -> float:
+    """log P(digits | the digit path's distributions); a length mismatch pays per digit."""
+    if not digit_chars:
+        return max(SCORE_FLOOR, LENGTH_MISMATCH * len(digits))
+    if len(digits) != len(digit_chars):
+        return max(SCORE_FLOOR, LENGTH_MISMATCH * abs(len(digits) - len(digit_chars)))
+    total = sum(
+        math.log(max(digit_probability(c, d), 1e-9)) for c, d in zip(digit_chars, digits, strict=True)
+    )
+    return max(SCORE_FLOOR, total)
+
+
+def amount_digits(text: str) -> str:
+    """The digits of a string that count for the amount: those of a "/100" fraction tail do not."""
+    skip = fraction_positions(text)
+    return "".join(ch for i, ch in enumerate(text) if ch in DIGITS and i not in skip)
+
+
+def written_digits(text: str) -> str:
+    """Every digit written in the field, a fraction's "100" included (what the field frames hold)."""
+    return "".join(ch for ch in text if ch in DIGITS)
+
+
+def render(characters: Sequence[Character], alphabet: str) -> str:
+    """The digit path's characters as a string over the field alphabet (unknown marks dropped)."""
+    return "".join(ch for c in characters for ch in c.char if ch in alphabet)
+
+
+def digit_alternatives(characters: Sequence[Character], alphabet: str) -> list[str]:
+    """The digit path's reading with its least certain digit swapped for each likely runner-up."""
+    digits = [i for i, c in enumerate(characters) if c.kind == "digit"]
+    if not digits:
+        return []
+    weakest = min(digits, key=lambda i: characters[i].confidence)
+    texts = []
+    for alternative in characters[weakest].alternatives:
+        if alternative.confidence >= ALTERNATIVE_MIN:
+            swapped = list(characters)
+            swapped[weakest] = characters[weakest].model_copy(update={"char": alternative.char})
+            texts.append(render(swapped, alphabet))
+    return texts
+
+
+def fuse(
+    frames: FieldFrames,
+    grey: np.ndarray,
+    field_reading: Assembly,
+    digit_reading: Assembly,
+    location_confidence: float,
+    decimal: Decimal = "auto",
+    to_image=lambda box: box,
+) -> Fused:
+    """Candidates from both readers, each scored by both; the best and the facts for its confidence."""
+    merged = digit_frames(frames)
+    digit_chars = [c for c in digit_reading.characters if c.kind == "digit"]
+    field_text = render(field_reading.characters, frames.alphabet)
+    digit_text = render(digit_reading.characters, frames.alphabet)
+    texts: dict[str, set[str]] = {}
+    texts.setdefault(field_text, set()).add("field")
+    for labels, _ in prefix_beam_search(frames.probs, beam_width=BEAM_WIDTH, n_best=N_BEST):
+        texts.setdefault("".join(frames.alphabet[k - 1] for k in labels), set()).add("field_nbest")
+    texts.setdefault(digit_text, set()).add("digits")
+    for text in digit_alternatives(digit_reading.characters, frames.alphabet):
+        texts.setdefault(text, set()).add("digits_alternative")
+
+    by_amount: dict[int, Candidate] = {}
+    field_best: Candidate | None = None
+    for text, sources in texts.items():
+        if text == digit_text and digit_reading.amount_cents is not None and "field" not in sources:
+            assembly = digit_reading
+        elif text == field_text:
+            assembly = field_reading
+        else:
+            chars = aligned_chars(frames, text)
+            if chars is None:
+                continue
+            assembly = assemble(glyphs_of(frames, grey, chars, to_image), decimal=decimal)
+        if assembly.amount_cents is None:
+            continue
+        candidate = Candidate(
+            text,
+            assembly,
+            field_digit_logp(merged, written_digits(text)),
+            digit_path_logp(digit_chars, amount_digits(text)),
+            sources,
+        )
+        if "field" in sources:
+            field_best = candidate
+        kept = by_amount.get(assembly.amount_cents)
+        if kept is None or candidate.score > kept.score:
+            if kept is not None:
+                candidate.sources |= kept.sources
+            by_amount[assembly.amount_cents] = candidate
+        else:
+            kept.sources |= sources
+    ranked = sorted(by_amount.values(), key=lambda c: c.score, reverse=True)
+    chosen = ranked[0] if ranked else None
+    runner_up = ranked[1] if len(ranked) > 1 else None
+    agree = (
+        field_reading.amount_cents is not None and field_reading.amount_cents == digit_reading.amount_cents
+    )
+    features = facts(chosen, runner_up, agree, location_confidence)
+    return Fused(chosen, runner_up, field_best, digit_reading.amount_cents, features)
+
+
+def facts(
+    chosen: Candidate | None, runner_up: Candidate | None, agree: bool, location_confidence: float
+) -> dict[str, float]:
+    """The calibrator's inputs for a choice (see FEATURES)."""
+    if chosen is None:
+        return dict.fromkeys(FEATURES, 0.0)
+    margin = MARGIN_CAP if runner_up is None else min(MARGIN_CAP, chosen.score - runner_up.score)
+    return {
+        "field_logp": chosen.field_logp,
+        "digit_logp": chosen.digit_logp,
+        "margin": margin,
+        "readers_agree": 1.0 if agree else 0.0,
+        "log_location": math.log(max(location_confidence, 1e-6)),
+        "digits": float(len(amount_digits(chosen.text))),
+    }
+
+
+def keyed_facts(
+    frames: FieldFrames,
+    digit_reading: Assembly,
+    fused: Fused,
+    keyed: KeyedAmount,
+    location_confidence: float,
+) -> dict[str, float]:
+    """The calibrator's inputs as if the keyed amount were the reading: its own scores under both
+    readers, and its margin over the best reading of another amount (negative when it loses)."""
+    merged = digit_frames(frames)
+    digit_chars = [c for c in digit_reading.characters if c.kind == "digit"]
+    best: tuple[float, float, str] | None = None
+    for digits in candidate_digit_strings(keyed):
+        written = [digits, digits + "100"] if len(digits) > 2 else [digits]  # "56/100" writes a "100"
+        field_logp = max(field_digit_logp(merged, text) for text in written)
+        digit_logp = digit_path_logp(digit_chars, digits)
+        if best is None or field_logp + digit_logp > best[0] + best[1]:
+            best = (field_logp, digit_logp, digits)
+    assert best is not None
+    field_logp, digit_logp, digits = best
+    rival = (
+        fused.chosen
+        if fused.chosen and fused.chosen.assembly.amount_cents != keyed.cents
+        else fused.runner_up
+    )
+    score = field_logp + digit_logp
+    margin = MARGIN_CAP if rival is None else min(MARGIN_CAP, score - rival.score)
+    agree = fused.field_best is not None and fused.field_best.assembly.amount_cents == fused.digits_amount
+    return {
+        "field_logp": field_logp,
+        "digit_logp": digit_logp,
+        "margin": margin,
+        "readers_agree": 1.0 if agree and fused.digits_amount == keyed.cents else 0.0,
+        "log_location": math.log(max(location_confidence, 1e-6)),
+        "digits": float(len(digits)),
+    }

@@ -1,0 +1,306 @@
+"""Fits the fused reader's confidence on out-of-fold readings of the dev sets, and writes its card.
+
+    python -m training.fusion --out onnx_models/fusion.json [--oof runs/field-cv/oof.npz]
+
+Every dev item is read by both readers and fused (``checkocr.fusion``); the chosen amount is right or
+wrong. A logistic model over the choice's facts predicts that. Its figures are cross-validated:
+``FOLDS`` folds over all items, each fold's probabilities from a model fitted without it. The shipped
+parameters are then fitted on every item.
+
+Out of fold also means the *readers* never saw the item. The zero-shot field model saw none of the
+dev sets. A field model fine-tuned on the dev fields must come with its cross-validation's
+out-of-fold frames (``--oof``: names, frames), which then replace its frames for those fields; a
+fine-tuned field model without them is refused. The digit model was fine-tuned on ORAND dev fields
+(its card says how many): its readings of those are in-sample, which the card records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from checkocr.assemble import Assembly
+from checkocr.classifier import DigitClassifier
+from checkocr.config import DEFAULT_FIELD_MODEL_PATH, DEFAULT_FUSION_CARD_PATH, DEFAULT_MODEL_PATH, Settings
+from checkocr.field_model import FieldFrames, FieldModel
+from checkocr.field_reader import read_frames
+from checkocr.fusion import FEATURES, amount_digits, fuse
+from checkocr.imageio import read_file_grey
+from checkocr.reader import Reader, cut_field
+
+FOLDS = 5
+SYNTH_SEED = 4242  # the development seed of the synthetic checks; evaluation seeds stay unseen
+SYNTH_COUNT = 600
+MAX_PIXELS = 40_000_000
+C = 1.0  # inverse L2 strength of the logistic fit (features are on comparable, small scales)
+BINS = 10
+
+
+@dataclass
+class Item:
+    """One dev item after both readers and the fusion: its facts and whether the choice was right."""
+
+    set_name: str
+    name: str
+    features: dict[str, float]
+    right: bool
+    field_right: bool
+    digits_right: bool
+
+
+def judge(
+    assembly_amount: int | None, digits: str, truth_cents: int | None, truth_digits: str | None
+) -> bool:
+    """Right when the amount equals the truth (synthetic, IDRBT) or, where labels are digits only
+    (ORAND), when the digit string equals the label."""
+    if truth_cents is not None:
+        return assembly_amount == truth_cents
+    return assembly_amount is not None and digits == truth_digits
+
+
+def digit_text(result: Assembly) -> str:
+    return "".join(c.char for c in result.characters if c.kind == "digit")
+
+
+def read_item(
+    reader: Reader, grey: np.ndarray, region: str, oof: np.ndarray | None
+) -> tuple[dict[str, float], Assembly | None, Assembly, Assembly]:
+    """(facts, chosen, field reading, digit reading) of one image, with out-of-fold frames if given."""
+    assert reader.field_model is not None
+    location = reader.locate(grey, region)  # type: ignore[arg-type]
+    field = cut_field(grey, location.reading_box, location.tilt)
+    digits = reader.read_digits(field, location, "auto", {})
+    try:
+        frames = reader.field_model.frames(field.image)
+    except ValueError:
+        empty = Assembly(None, None, 0.0, True, [])
+        return dict.fromkeys(FEATURES, 0.0), None, empty, digits
+    if oof is not None:
+        frames = FieldFrames(
+            oof.astype(np.float32),
+            frames.alphabet,
+            frames.crop_width,
+            frames.crop_height,
+            frames.frame_width,
+            frames.origin,
+        )
+    field_reading = read_frames(frames, field.image, "auto", 0.9, field.to_image)
+    fused = fuse(frames, field.image, field_reading, digits, location.confidence, "auto", field.to_image)
+    chosen = fused.chosen.assembly if fused.chosen else None
+    return fused.features, chosen, field_reading, digits
+
+
+def collect(reader: Reader, data_dir: Path, oof: dict[str, np.ndarray], synth_count: int) -> list[Item]:
+    """Every dev item read and fused: ORAND fields, IDRBT cheques, synthetic checks (dev seed)."""
+    items: list[Item] = []
+
+    def add(set_name: str, name: str, grey: np.ndarray, region: str, cents: int | None, label: str | None):
+        features, chosen, field_reading, digits = read_item(
+            reader, grey, region, oof.get(f"{set_name}/{name}")
+        )
+        chosen_amount = chosen.amount_cents if chosen else None
+        chosen_digits = amount_digits("".join(c.char for c in chosen.characters)) if chosen else ""
+        items.append(
+            Item(
+                set_name,
+                name,
+                features,
+                judge(chosen_amount, chosen_digits, cents, label),
+                judge(field_reading.amount_cents, digit_text(field_reading), cents, label),
+                judge(digits.amount_cents, digit_text(digits), cents, label),
+            )
+        )
+
+    orand = data_dir / "orand-car-a-dev"
+    for line in (orand / "labels.tsv").read_text().splitlines():
+        if line.strip():
+            name, label = line.split("\t")[:2]
+            add("orand", name, read_file_grey(orand / "images" / name, MAX_PIXELS), "field", None, label)
+    idrbt = data_dir / "idrbt-cheques-dev"
+    for line in (idrbt / "labels.tsv").read_text().splitlines():
+        if line.strip():
+            name, label = line.split("\t")[:2]
+            grey = read_file_grey(idrbt / "images" / name, MAX_PIXELS)
+            add("idrbt", name, grey, "auto", int(label) * 100, None)
+    if synth_count:
+        from checkocr.synth import MnistTestPool, write_dataset
+
+        pool = MnistTestPool.from_data_dir(data_dir)
+        with tempfile.TemporaryDirectory(prefix="checkocr-fusion-") as tmp:
+            truths = write_dataset(Path(tmp), synth_count, SYNTH_SEED, pool, "check", "mixed", progress=False)
+            for truth in truths:
+                grey = read_file_grey(Path(tmp) / truth["image"], MAX_PIXELS)
+                cents = round(float(truth["amount"]) * 100)
+                add("synthetic", truth["image"], grey, "auto", cents, None)
+    return items
+
+
+def matrix(items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray([[item.features[name] for name in FEATURES] for item in items], dtype=np.float64)
+    y = np.asarray([item.right for item in items], dtype=bool)
+    return x, y
+
+
+def fit(x: np.ndarray, y: np.ndarray) -> LogisticRegression:
+    return LogisticRegression(C=C, max_iter=2000).fit(x, y)
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, strata: list[str], seed: int) -> np.ndarray:
+    """Each item's probability from a model fitted on the other folds (stratified by set and outcome)."""
+    labels = [f"{s}/{int(r)}" for s, r in zip(strata, y, strict=True)]
+    probability = np.zeros(len(y))
+    for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(x, labels):
+        probability[test] = fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+    return probability
+
+
+def read_rate(
+    probability: np.ndarray, right: np.ndarray, max_wrong: float, over_all: bool
+) -> tuple[float, float]:
+    """(share accepted, threshold) at the lowest threshold whose accepted items are at most
+    ``max_wrong`` wrong: among the accepted (``over_all`` False) or over all items (True)."""
+    best = (0.0, 1.0)
+    for threshold in sorted(set(probability.tolist()), reverse=True):
+        accepted = probability >= threshold
+        wrong = int((accepted & ~right).sum())
+        share = wrong / (len(right) if over_all else int(accepted.sum()))
+        if share <= max_wrong + 1e-12:
+            best = (float(accepted.mean()), float(threshold))
+    return best
+
+
+def ece(probability: np.ndarray, right: np.ndarray) -> tuple[float, list[dict[str, float]]]:
+    """Expected calibration error over BINS equal-width bins, and the bins (reliability diagram)."""
+    bins = []
+    total = 0.0
+    for k in range(BINS):
+        low, high = k / BINS, (k + 1) / BINS
+        inside = (probability >= low) & ((probability < high) if k < BINS - 1 else (probability <= high))
+        if inside.any():
+            confidence, accuracy = float(probability[inside].mean()), float(right[inside].mean())
+            total += inside.mean() * abs(confidence - accuracy)
+            bins.append(
+                {
+                    "low": low,
+                    "high": high,
+                    "count": int(inside.sum()),
+                    "confidence": confidence,
+                    "accuracy": accuracy,
+                }
+            )
+    return float(total), bins
+
+
+def set_metrics(items: list[Item], probability: np.ndarray) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for set_name in sorted({i.set_name for i in items}):
+        mask = np.asarray([i.set_name == set_name for i in items])
+        right = np.asarray([i.right for i in items])[mask]
+        p = probability[mask]
+        row: dict[str, object] = {
+            "items": int(mask.sum()),
+            "exact_fused": round(float(right.mean()), 4),
+            "exact_field": round(float(np.mean([i.field_right for i in items if i.set_name == set_name])), 4),
+            "exact_digits": round(
+                float(np.mean([i.digits_right for i in items if i.set_name == set_name])), 4
+            ),
+            "readers_agree": round(
+                float(np.mean([i.features["readers_agree"] for i in items if i.set_name == set_name])), 4
+            ),
+        }
+        for name, wrong in (("1pct", 0.01), ("0.1pct", 0.001)):
+            rate, threshold = read_rate(p, right, wrong, over_all=False)
+            row[f"read_rate_at_{name}_wrong_among_accepted"] = round(rate, 4)
+            row[f"threshold_{name}_among_accepted"] = round(threshold, 6)
+            rate, threshold = read_rate(p, right, wrong, over_all=True)
+            row[f"read_rate_at_{name}_wrong_over_all"] = round(rate, 4)
+        row["ece"], row["reliability"] = ece(p, right)
+        row["ece"] = round(row["ece"], 4)  # type: ignore[arg-type]
+        out[set_name] = row
+    return out
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_oof(path: Path | None) -> dict[str, np.ndarray]:
+    """Out-of-fold frames keyed "set/name" from the field fine-tune's cross-validation."""
+    if path is None:
+        return {}
+    data = np.load(path, allow_pickle=True)
+    return {str(k): np.asarray(v) for k, v in zip(data["keys"], data["frames"], strict=True)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_FUSION_CARD_PATH)
+    parser.add_argument("--data-dir", type=Path, default=Settings().data_dir)
+    parser.add_argument("--oof", type=Path, help="out-of-fold frames of a fine-tuned field model")
+    parser.add_argument("--synth-count", type=int, default=SYNTH_COUNT)
+    parser.add_argument("--seed", type=int, default=20261206)
+    parser.add_argument("--items-out", type=Path, help="also write every item's facts (JSONL)")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    field_model = FieldModel(DEFAULT_FIELD_MODEL_PATH, threads=1)
+    fine_tuned = bool((field_model.card.model_extra or {}).get("training"))
+    if fine_tuned and args.oof is None:
+        raise SystemExit("the field model was fine-tuned on dev fields: pass its out-of-fold frames (--oof)")
+    reader = Reader(DigitClassifier(DEFAULT_MODEL_PATH, threads=1), field_model=field_model)
+    items = collect(reader, args.data_dir, load_oof(args.oof), args.synth_count)
+    x, y = matrix(items)
+    probability = out_of_fold(x, y, [i.set_name for i in items], args.seed)
+    metrics = set_metrics(items, probability)
+    model = fit(x, y)
+    if args.items_out:
+        with args.items_out.open("w") as handle:
+            for item, p in zip(items, probability, strict=True):
+                handle.write(json.dumps({**item.__dict__, "oof_probability": round(float(p), 6)}) + "\n")
+    card = {
+        "name": "fusion",
+        "version": f"{datetime.now(UTC):%Y.%m.%d}",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "features": list(FEATURES),
+        "coefficients": [round(float(w), 8) for w in model.coef_[0]],
+        "intercept": round(float(model.intercept_[0]), 8),
+        "field_model_sha256": field_model.card.sha256,
+        "digit_model_sha256": reader.classifier.card.sha256,
+        "training": {
+            "method": f"logistic regression (scikit-learn, C={C}) on the fused choice's facts",
+            "items": {s: sum(i.set_name == s for i in items) for s in sorted({i.set_name for i in items})},
+            "synthetic": {"seed": SYNTH_SEED, "count": args.synth_count},
+            "field_frames": "out-of-fold (--oof)" if args.oof else "zero-shot model: no dev field seen",
+            "oof_sha256": sha256_of(args.oof) if args.oof else None,
+            "labels_sha256": {
+                "orand": sha256_of(args.data_dir / "orand-car-a-dev" / "labels.tsv"),
+                "idrbt": sha256_of(args.data_dir / "idrbt-cheques-dev" / "labels.tsv"),
+            },
+            "digit_model_note": "the digit model was fine-tuned on ORAND dev fields: in-sample there",
+            "cross_validation": f"{FOLDS} folds stratified by set and outcome, seed {args.seed}",
+            "wall_time_s": round(time.perf_counter() - start, 1),
+            "command": "python -m training.fusion --out onnx_models/fusion.json",
+        },
+        "metrics": {"cross_validated": metrics},
+    }
+    args.out.write_text(json.dumps(card, indent=2) + "\n")
+    summary = {s: {k: v for k, v in m.items() if k != "reliability"} for s, m in metrics.items()}
+    print(
+        json.dumps(
+            {"coefficients": card["coefficients"], "intercept": card["intercept"], "metrics": summary},
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
