@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from checkocr.imageio import read_file_grey
+from checkocr.labels import read_labels as corrected_labels
 
 NON_DIGITS = re.compile(r"[^0-9]")
 MAX_PIXELS = 40_000_000
@@ -34,13 +35,8 @@ def digits_only(text: str) -> str:
 
 
 def read_labels(path: Path) -> list[tuple[str, str]]:
-    """``filename<TAB>digits`` lines (no header) as pairs."""
-    pairs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            name, label = line.split("\t")[:2]
-            pairs.append((name.strip(), digits_only(label)))
-    return pairs
+    """``filename<TAB>digits`` lines (no header) as pairs, with the project's label corrections."""
+    return [(name, digits_only(label)) for name, label in corrected_labels(path.parent)]
 
 
 def image_path(folder: Path, name: str) -> Path:

@@ -34,6 +34,7 @@ import numpy as np
 
 from bench.stats import percentile
 from checkocr.config import DEFAULT_FIELD_MODEL_PATH, DEFAULT_MODEL_PATH, PROJECT_ROOT, Settings
+from checkocr.labels import read_labels
 
 DEV_MODEL = PROJECT_ROOT / "runs" / "dev" / "digits.onnx"
 DEFAULT_SEED = 90210  # never used while developing the reader
@@ -143,10 +144,7 @@ def judge_orand(reader, data_dir: Path) -> SetResult | None:
     if fine_tuned_on(reader, folder):
         name += " IN-SAMPLE: the model was fine-tuned on these fields; held-out folds in the card"
     result = SetResult(name)
-    for line in (folder / "labels.tsv").read_text().splitlines():
-        if not line.strip():
-            continue
-        name, label = line.split("\t")
+    for name, label in read_labels(folder):  # corrected labels (training/orand_label_fixes.tsv)
         reading = reader.read_path(folder / "images" / name, region="field")
         got = digit_string(reading)
         confidence = reading.confidence if reading.amount is not None else 0.0

@@ -200,11 +200,11 @@ def fuse(
     for text in digit_alternatives(digit_reading.characters, frames.alphabet):
         texts.setdefault(text, set()).add("digits_alternative")
 
-    by_amount: dict[int, Candidate] = {}
     field_best: Candidate | None = None
+    by_digits: dict[str, Candidate] = {}
     for text, sources in texts.items():
-        if text == digit_text and digit_reading.amount_cents is not None and "field" not in sources:
-            assembly = digit_reading
+        if text == digit_text and digit_reading.amount_cents is not None:
+            assembly = digit_reading  # the same string from both: the digit path measured its layout
         elif text == field_text:
             assembly = field_reading
         else:
@@ -214,22 +214,32 @@ def fuse(
             assembly = assemble(glyphs_of(frames, grey, chars, to_image), decimal=decimal)
         if assembly.amount_cents is None:
             continue
+        written = written_digits(text)
         candidate = Candidate(
             text,
             assembly,
-            field_digit_logp(merged, written_digits(text)),
+            field_digit_logp(merged, written),
             digit_path_logp(digit_chars, amount_digits(text)),
             sources,
         )
         if "field" in sources:
             field_best = candidate
-        kept = by_amount.get(assembly.amount_cents)
-        if kept is None or candidate.score > kept.score:
+        # The same digits laid out differently ("147552" or 1475 with raised 52): the layout is a
+        # question of glyph geometry, which the digit path measures and the field model does not.
+        kept = by_digits.get(written)
+        if kept is None or prefer_layout(candidate, kept):
             if kept is not None:
                 candidate.sources |= kept.sources
-            by_amount[assembly.amount_cents] = candidate
+            by_digits[written] = candidate
         else:
             kept.sources |= sources
+    by_amount: dict[int, Candidate] = {}
+    for candidate in by_digits.values():
+        cents = candidate.assembly.amount_cents
+        assert cents is not None
+        kept = by_amount.get(cents)
+        if kept is None or candidate.score > kept.score:
+            by_amount[cents] = candidate
     ranked = sorted(by_amount.values(), key=lambda c: c.score, reverse=True)
     chosen = ranked[0] if ranked else None
     runner_up = ranked[1] if len(ranked) > 1 else None
@@ -238,6 +248,13 @@ def fuse(
     )
     features = facts(chosen, runner_up, agree, location_confidence)
     return Fused(chosen, runner_up, field_best, digit_reading.amount_cents, features)
+
+
+def prefer_layout(candidate: Candidate, kept: Candidate) -> bool:
+    """Between two layouts of the same digits: the digit path's, else the likelier one."""
+    if ("digits" in candidate.sources) != ("digits" in kept.sources):
+        return "digits" in candidate.sources
+    return candidate.score > kept.score
 
 
 def facts(

@@ -32,6 +32,7 @@ from onnx import helper, numpy_helper
 from checkocr.ctc import best_path
 from checkocr.field_model import BLANK_NAME, FieldModel
 from checkocr.imageio import read_file_grey
+from checkocr.labels import read_labels
 
 UPSTREAM_PACKAGE = "rapidocr"
 UPSTREAM_VERSION = "3.10.0"
@@ -256,11 +257,9 @@ def parity(path: Path, fields: list[np.ndarray], keep: list[int]) -> dict[str, o
 def load_fields(folder: Path) -> list[tuple[str, np.ndarray, str]]:
     """(name, grey crop, digit label) of a ``labels.tsv`` + ``images/`` folder."""
     fields = []
-    for line in (folder / "labels.tsv").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            name, label = line.split("\t")[:2]
-            grey = read_file_grey(folder / "images" / name, MAX_PIXELS)
-            fields.append((name, grey, "".join(ch for ch in label if ch.isdigit())))
+    for name, label in read_labels(folder):
+        grey = read_file_grey(folder / "images" / name, MAX_PIXELS)
+        fields.append((name, grey, "".join(ch for ch in label if ch.isdigit())))
     return fields
 
 

@@ -36,6 +36,7 @@ from checkocr.field_model import FieldFrames, FieldModel
 from checkocr.field_reader import read_frames
 from checkocr.fusion import FEATURES, amount_digits, fuse
 from checkocr.imageio import read_file_grey
+from checkocr.labels import FIXES, read_labels
 from checkocr.reader import Reader, cut_field
 
 FOLDS = 5
@@ -122,16 +123,12 @@ def collect(reader: Reader, data_dir: Path, oof: dict[str, np.ndarray], synth_co
         )
 
     orand = data_dir / "orand-car-a-dev"
-    for line in (orand / "labels.tsv").read_text().splitlines():
-        if line.strip():
-            name, label = line.split("\t")[:2]
-            add("orand", name, read_file_grey(orand / "images" / name, MAX_PIXELS), "field", None, label)
+    for name, label in read_labels(orand):
+        add("orand", name, read_file_grey(orand / "images" / name, MAX_PIXELS), "field", None, label)
     idrbt = data_dir / "idrbt-cheques-dev"
-    for line in (idrbt / "labels.tsv").read_text().splitlines():
-        if line.strip():
-            name, label = line.split("\t")[:2]
-            grey = read_file_grey(idrbt / "images" / name, MAX_PIXELS)
-            add("idrbt", name, grey, "auto", int(label) * 100, None)
+    for name, label in read_labels(idrbt):
+        grey = read_file_grey(idrbt / "images" / name, MAX_PIXELS)
+        add("idrbt", name, grey, "auto", int(label) * 100, None)
     if synth_count:
         from checkocr.synth import MnistTestPool, write_dataset
 
@@ -284,6 +281,7 @@ def main() -> None:
             "labels_sha256": {
                 "orand": sha256_of(args.data_dir / "orand-car-a-dev" / "labels.tsv"),
                 "idrbt": sha256_of(args.data_dir / "idrbt-cheques-dev" / "labels.tsv"),
+                "orand_fixes": sha256_of(FIXES),
             },
             "digit_model_note": "the digit model was fine-tuned on ORAND dev fields: in-sample there",
             "cross_validation": f"{FOLDS} folds stratified by set and outcome, seed {args.seed}",

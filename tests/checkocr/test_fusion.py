@@ -1,0 +1,121 @@
+"""The fused reader's parts: scores by both readers, the choice, the calibrator and keyed amounts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from checkocr.assemble import Glyph, assemble
+from checkocr.fusion import (
+    FEATURES,
+    Calibrator,
+    FusionCard,
+    digit_frames,
+    digit_path_logp,
+    field_digit_logp,
+    fuse,
+    keyed_facts,
+)
+from checkocr.matching import parse_amount
+from checkocr.model_card import ModelError
+from tests.checkocr.test_field_reader import frames_for
+
+
+def digit_reading(text: str, doubt: dict[int, tuple[str, float]] | None = None, raised: int = 0):
+    """The digit path's assembly of ``text`` (digits at 0.97, or doubtful ones as given)."""
+    glyphs = []
+    doubt = doubt or {}
+    digit_positions = [i for i, ch in enumerate(text) if ch.isdigit()]
+    for i, ch in enumerate(text):
+        box = (10 * i, 20 if i in digit_positions[len(digit_positions) - raised :] else 30, 8, 20)
+        if ch.isdigit():
+            probs = np.full(10, 0.003)
+            best, p = ch, 0.97
+            if i in doubt:
+                other, p = doubt[i]
+                probs[int(other)] = 1 - p
+            probs[int(best)] = p
+            glyphs.append(Glyph.digit(probs, box, raised=i in digit_positions[len(digit_positions) - raised :]))
+        else:
+            kind = "separator" if ch in ".," else "terminator"
+            glyphs.append(Glyph(kind, ch, 0.9, box))
+    return assemble(glyphs)
+
+
+def test_marks_are_marginalised_out_of_the_field_score() -> None:
+    frames, _ = frames_for("25.441.-")
+    merged = digit_frames(frames)
+    assert np.allclose(merged.sum(axis=1), 1.0)
+    assert field_digit_logp(merged, "25441") > math.log(0.5)
+    assert field_digit_logp(merged, "2541") < math.log(1e-3)
+
+
+def test_the_digit_path_pays_per_digit_it_did_not_cut() -> None:
+    chars = digit_reading("123").characters
+    assert digit_path_logp(chars, "123") == pytest.approx(3 * math.log(0.97), abs=1e-3)
+    assert digit_path_logp(chars, "1234") == pytest.approx(math.log(0.01))
+    assert digit_path_logp(chars, "173") < math.log(0.01)
+
+
+def test_when_the_readers_agree_the_amount_is_theirs() -> None:
+    frames, grey = frames_for("25.441.-")
+    field = assemble([])
+    from checkocr.field_reader import read_frames
+
+    field = read_frames(frames, grey)
+    fused = fuse(frames, grey, field, digit_reading("25.441.-"), 1.0)
+    assert fused.chosen is not None and fused.chosen.assembly.amount == "25441.00"
+    assert fused.features["readers_agree"] == 1.0 and fused.features["margin"] > 5
+
+
+def test_a_doubtful_digit_is_settled_by_the_field_model() -> None:
+    frames, grey = frames_for("1,237")
+    from checkocr.field_reader import read_frames
+
+    digits = digit_reading("1,231", doubt={4: ("7", 0.55)})  # the digit path: "1" at 0.55, "7" at 0.45
+    fused = fuse(frames, grey, read_frames(frames, grey), digits, 1.0)
+    assert fused.chosen is not None and fused.chosen.assembly.amount == "1237.00"
+    assert fused.features["readers_agree"] == 0.0
+
+
+def test_the_digit_paths_layout_wins_for_the_same_digits() -> None:
+    frames, grey = frames_for("123456")  # the field model reads the raised cents flat
+    from checkocr.field_reader import read_frames
+
+    digits = digit_reading("123456", raised=2)
+    assert digits.amount == "1234.56"
+    fused = fuse(frames, grey, read_frames(frames, grey), digits, 1.0)
+    assert fused.chosen is not None and fused.chosen.assembly.amount == "1234.56"
+
+
+def card(**changes) -> FusionCard:
+    values = {
+        "name": "fusion",
+        "version": "test",
+        "created": "2026-12-06",
+        "features": list(FEATURES),
+        "coefficients": [1.0, 1.0, 0.2, 2.0, 1.0, -0.1],
+        "intercept": 0.0,
+        "field_model_sha256": "0" * 64,
+        "digit_model_sha256": "0" * 64,
+    }
+    return FusionCard(**{**values, **changes})
+
+
+def test_the_calibrator_refuses_a_card_for_other_features() -> None:
+    with pytest.raises(ModelError, match="features"):
+        Calibrator(card(features=["field_logp"], coefficients=[1.0]))
+
+
+def test_the_keyed_amount_read_by_both_is_likelier_than_another() -> None:
+    frames, grey = frames_for("1,237")
+    from checkocr.field_reader import read_frames
+
+    digits = digit_reading("1,237")
+    fused = fuse(frames, grey, read_frames(frames, grey), digits, 1.0)
+    calibrator = Calibrator(card())
+    right = calibrator.probability(keyed_facts(frames, digits, fused, parse_amount("1237"), 1.0))
+    wrong = calibrator.probability(keyed_facts(frames, digits, fused, parse_amount("1287"), 1.0))
+    assert right > 0.9 > 0.1 > wrong
