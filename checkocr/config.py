@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         DEFAULT_FUSION_CARD_PATH, description="The fused reader's calibration card (training/fusion.py)"
     )
     reader: Literal["digits", "field", "fused"] = Field(
-        "digits", description="Default reader: digits (split + classify), field (CTC over the field), fused"
+        "fused", description="Default reader: digits (split + classify), field (CTC over the field), fused"
     )
     accept_threshold: float = Field(
         0.9, ge=0.0, le=1.0, description="Readings with confidence below this need human review"

@@ -65,9 +65,8 @@ class Candidate:
     digit_logp: float
     sources: set[str] = field(default_factory=set)  # field, field_nbest, digits, digits_alternative
 
-    @property
-    def score(self) -> float:
-        return self.field_logp + self.digit_logp
+    def score(self, digit_weight: float = 1.0) -> float:
+        return self.field_logp + digit_weight * self.digit_logp
 
 
 @dataclass
@@ -90,6 +89,7 @@ class FusionCard(BaseModel):
     features: list[str]
     coefficients: list[float]
     intercept: float
+    digit_weight: float = Field(1.0, ge=0.0, description="Weight of the digit path's score in the choice")
     field_model_sha256: str = Field(description="The field model whose frames the fit used")
     digit_model_sha256: str
     training: dict[str, object] = Field(default_factory=dict)
@@ -137,8 +137,8 @@ def field_digit_logp(merged: np.ndarray, digits: str) -> float:
 
 def digit_path_logp(digit_chars: Sequence[Character], digits: str) -> float:
     """log P(digits | the digit path's distributions); a length mismatch pays per digit."""
-    if not digit_chars:
-        return max(SCORE_FLOOR, LENGTH_MISMATCH * len(digits))
+    if not digit_chars or not digits:
+        return max(SCORE_FLOOR, LENGTH_MISMATCH * (len(digits) + len(digit_chars)))
     if len(digits) != len(digit_chars):
         return max(SCORE_FLOOR, LENGTH_MISMATCH * abs(len(digits) - len(digit_chars)))
     total = sum(
@@ -186,8 +186,25 @@ def fuse(
     location_confidence: float,
     decimal: Decimal = "auto",
     to_image=lambda box: box,
+    digit_weight: float = 1.0,
 ) -> Fused:
     """Candidates from both readers, each scored by both; the best and the facts for its confidence."""
+    found = candidates(frames, grey, field_reading, digit_reading, decimal, to_image)
+    agree = (
+        field_reading.amount_cents is not None and field_reading.amount_cents == digit_reading.amount_cents
+    )
+    return choose(found, agree, location_confidence, digit_reading.amount_cents, digit_weight)
+
+
+def candidates(
+    frames: FieldFrames,
+    grey: np.ndarray,
+    field_reading: Assembly,
+    digit_reading: Assembly,
+    decimal: Decimal = "auto",
+    to_image=lambda box: box,
+) -> list[Candidate]:
+    """Every candidate reading, one per amount digit string, each scored by both readers."""
     merged = digit_frames(frames)
     digit_chars = [c for c in digit_reading.characters if c.kind == "digit"]
     field_text = render(field_reading.characters, frames.alphabet)
@@ -200,7 +217,6 @@ def fuse(
     for text in digit_alternatives(digit_reading.characters, frames.alphabet):
         texts.setdefault(text, set()).add("digits_alternative")
 
-    field_best: Candidate | None = None
     by_digits: dict[str, Candidate] = {}
     for text, sources in texts.items():
         if text == digit_text and digit_reading.amount_cents is not None:
@@ -214,56 +230,72 @@ def fuse(
             assembly = assemble(glyphs_of(frames, grey, chars, to_image), decimal=decimal)
         if assembly.amount_cents is None:
             continue
-        written = written_digits(text)
-        candidate = Candidate(
-            text,
-            assembly,
-            field_digit_logp(merged, written),
-            digit_path_logp(digit_chars, amount_digits(text)),
-            sources,
-        )
-        if "field" in sources:
-            field_best = candidate
-        # The same digits laid out differently ("147552" or 1475 with raised 52): the layout is a
-        # question of glyph geometry, which the digit path measures and the field model does not.
-        kept = by_digits.get(written)
+        digits = amount_digits(text)
+        # A "/100" is often printed on the check and left out of the field model's reading: the
+        # field model is asked for the amount's digits with and without it.
+        field_logp = max(field_digit_logp(merged, digits), field_digit_logp(merged, written_digits(text)))
+        candidate = Candidate(text, assembly, field_logp, digit_path_logp(digit_chars, digits), sources)
+        # The same digits laid out differently ("147552" or 1475 with raised 52, "31751" or
+        # "317 51/100"): the layout is a question of glyph geometry, which the digit path measures
+        # and the field model does not.
+        kept = by_digits.get(digits)
         if kept is None or prefer_layout(candidate, kept):
             if kept is not None:
                 candidate.sources |= kept.sources
-            by_digits[written] = candidate
+            by_digits[digits] = candidate
         else:
             kept.sources |= sources
-    by_amount: dict[int, Candidate] = {}
-    for candidate in by_digits.values():
-        cents = candidate.assembly.amount_cents
-        assert cents is not None
-        kept = by_amount.get(cents)
-        if kept is None or candidate.score > kept.score:
-            by_amount[cents] = candidate
-    ranked = sorted(by_amount.values(), key=lambda c: c.score, reverse=True)
-    chosen = ranked[0] if ranked else None
-    runner_up = ranked[1] if len(ranked) > 1 else None
-    agree = (
-        field_reading.amount_cents is not None and field_reading.amount_cents == digit_reading.amount_cents
+    found = list(by_digits.values())
+    no_amount = Assembly(None, None, 0.0, True, [], reason="neither reader found an amount in the field")
+    found.append(
+        Candidate("", no_amount, field_digit_logp(merged, ""), digit_path_logp(digit_chars, ""), {"none"})
     )
-    features = facts(chosen, runner_up, agree, location_confidence)
-    return Fused(chosen, runner_up, field_best, digit_reading.amount_cents, features)
+    return found
+
+
+def choose(
+    found: list[Candidate],
+    agree: bool,
+    location_confidence: float,
+    digits_amount: int | None,
+    digit_weight: float = 1.0,
+) -> Fused:
+    """The best amount by ``field_logp + digit_weight * digit_logp``, its runner-up, and the facts."""
+    by_amount: dict[int | None, Candidate] = {}
+    for candidate in found:
+        cents = candidate.assembly.amount_cents
+        kept = by_amount.get(cents)
+        if kept is None or candidate.score(digit_weight) > kept.score(digit_weight):
+            by_amount[cents] = candidate
+    # "No amount" competes like any reading: a blank field, or a scribble both readers doubt, is
+    # unreadable, and the margin of a real reading is also its margin over reading nothing.
+    ranked = sorted(by_amount.values(), key=lambda c: c.score(digit_weight), reverse=True)
+    chosen = ranked[0] if ranked and ranked[0].assembly.amount_cents is not None else None
+    runner_up = ranked[1] if len(ranked) > 1 else None
+    field_best = next((c for c in found if "field" in c.sources), None)
+    features = facts(chosen, runner_up, agree, location_confidence, digit_weight)
+    return Fused(chosen, runner_up, field_best, digits_amount, features)
 
 
 def prefer_layout(candidate: Candidate, kept: Candidate) -> bool:
     """Between two layouts of the same digits: the digit path's, else the likelier one."""
     if ("digits" in candidate.sources) != ("digits" in kept.sources):
         return "digits" in candidate.sources
-    return candidate.score > kept.score
+    return candidate.score() > kept.score()
 
 
 def facts(
-    chosen: Candidate | None, runner_up: Candidate | None, agree: bool, location_confidence: float
+    chosen: Candidate | None,
+    runner_up: Candidate | None,
+    agree: bool,
+    location_confidence: float,
+    digit_weight: float = 1.0,
 ) -> dict[str, float]:
     """The calibrator's inputs for a choice (see FEATURES)."""
     if chosen is None:
         return dict.fromkeys(FEATURES, 0.0)
-    margin = MARGIN_CAP if runner_up is None else min(MARGIN_CAP, chosen.score - runner_up.score)
+    gap = MARGIN_CAP if runner_up is None else chosen.score(digit_weight) - runner_up.score(digit_weight)
+    margin = min(MARGIN_CAP, gap)
     return {
         "field_logp": chosen.field_logp,
         "digit_logp": chosen.digit_logp,
@@ -280,6 +312,7 @@ def keyed_facts(
     fused: Fused,
     keyed: KeyedAmount,
     location_confidence: float,
+    digit_weight: float = 1.0,
 ) -> dict[str, float]:
     """The calibrator's inputs as if the keyed amount were the reading: its own scores under both
     readers, and its margin over the best reading of another amount (negative when it loses)."""
@@ -290,7 +323,7 @@ def keyed_facts(
         written = [digits, digits + "100"] if len(digits) > 2 else [digits]  # "56/100" writes a "100"
         field_logp = max(field_digit_logp(merged, text) for text in written)
         digit_logp = digit_path_logp(digit_chars, digits)
-        if best is None or field_logp + digit_logp > best[0] + best[1]:
+        if best is None or field_logp + digit_weight * digit_logp > best[0] + digit_weight * best[1]:
             best = (field_logp, digit_logp, digits)
     assert best is not None
     field_logp, digit_logp, digits = best
@@ -299,8 +332,8 @@ def keyed_facts(
         if fused.chosen and fused.chosen.assembly.amount_cents != keyed.cents
         else fused.runner_up
     )
-    score = field_logp + digit_logp
-    margin = MARGIN_CAP if rival is None else min(MARGIN_CAP, score - rival.score)
+    score = field_logp + digit_weight * digit_logp
+    margin = MARGIN_CAP if rival is None else min(MARGIN_CAP, score - rival.score(digit_weight))
     agree = fused.field_best is not None and fused.field_best.assembly.amount_cents == fused.digits_amount
     return {
         "field_logp": field_logp,

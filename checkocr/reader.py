@@ -25,6 +25,7 @@ from checkocr.fusion import Calibrator, fuse, keyed_facts
 from checkocr.heap import keep_freed_memory
 from checkocr.imageio import decode_grey, read_file_grey
 from checkocr.matching import KeyedAmount
+from checkocr.model_card import ModelError
 from checkocr.schemas import FieldInfo, ModelInfo, ReaderName, ReaderView, Reading
 from segmentation.clean import clean_field
 from segmentation.glyphs import to_digit_batch
@@ -157,6 +158,11 @@ class Reader:
         self.accept_threshold = accept_threshold
         self.default_reader = default_reader
         self.check_options("auto", "auto", default_reader)
+        if calibrator and field_model and calibrator.card.field_model_sha256 != field_model.card.sha256:
+            raise ModelError(
+                f"the fusion card was fitted on field model {calibrator.card.field_model_sha256[:12]}..., "
+                f"but {field_model.card.sha256[:12]}... is loaded: refit it (python -m training.fusion)"
+            )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Reader:
@@ -296,13 +302,17 @@ class Reader:
         timings["recognise"] = elapsed_ms(t)
         t = time.perf_counter()
         field_reading = read_frames(frames, field.image, decimal, self.accept_threshold, field.to_image)
-        fused = fuse(frames, field.image, field_reading, digits, location.confidence, decimal, field.to_image)
         calibrator = self.calibrator
+        weight = calibrator.card.digit_weight
+        fused = fuse(
+            frames, field.image, field_reading, digits, location.confidence, decimal, field.to_image, weight
+        )
         timings["fuse"] = elapsed_ms(t)
         views = {"digits": view(digits), "field": view(field_reading)}
 
         def keyed(amount: KeyedAmount) -> float:
-            return calibrator.probability(keyed_facts(frames, digits, fused, amount, location.confidence))
+            facts = keyed_facts(frames, digits, fused, amount, location.confidence, weight)
+            return calibrator.probability(facts)
 
         if fused.chosen is None:
             reason = field_reading.reason or digits.reason or "neither reader found an amount in the field"

@@ -63,6 +63,7 @@ class ServiceState:
             classifier.warm_up()
             field_model = FieldModel(self.settings.field_model_path, threads=threads)
             field_model.warm_up()
+            from checkocr.fusion import Calibrator
             from checkocr.reader import Reader
 
             reader = Reader(
@@ -70,6 +71,7 @@ class ServiceState:
                 accept_threshold=self.settings.accept_threshold,
                 field_model=field_model,
                 default_reader=self.settings.reader,
+                calibrator=Calibrator.load(self.settings.fusion_card_path),
             )
         except ModelError as exc:
             self.fail(str(exc))

@@ -19,9 +19,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import pickle
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,9 +33,9 @@ from sklearn.model_selection import StratifiedKFold
 from checkocr.assemble import Assembly
 from checkocr.classifier import DigitClassifier
 from checkocr.config import DEFAULT_FIELD_MODEL_PATH, DEFAULT_FUSION_CARD_PATH, DEFAULT_MODEL_PATH, Settings
-from checkocr.field_model import FieldFrames, FieldModel
+from checkocr.field_model import FieldModel
 from checkocr.field_reader import read_frames
-from checkocr.fusion import FEATURES, amount_digits, fuse
+from checkocr.fusion import FEATURES, Candidate, amount_digits, candidates, choose
 from checkocr.imageio import read_file_grey
 from checkocr.labels import FIXES, read_labels
 from checkocr.reader import Reader, cut_field
@@ -45,18 +46,30 @@ SYNTH_COUNT = 600
 MAX_PIXELS = 40_000_000
 C = 1.0  # inverse L2 strength of the logistic fit (features are on comparable, small scales)
 BINS = 10
+WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)  # digit-path weights tried in the choice
 
 
 @dataclass
 class Item:
-    """One dev item after both readers and the fusion: its facts and whether the choice was right."""
+    """One dev item read by both readers: every candidate, each scored and judged, and the facts the
+    choice needs. The choice itself is made later, for each digit weight tried (``choice``)."""
 
     set_name: str
     name: str
-    features: dict[str, float]
-    right: bool
+    candidates: list[Candidate]
+    correct: list[bool]  # per candidate
+    agree: bool
+    location: float
+    digits_amount: int | None
     field_right: bool
     digits_right: bool
+
+    def choice(self, weight: float) -> tuple[dict[str, float], bool]:
+        """(facts, right?) of the fused choice at this digit weight."""
+        fused = choose(self.candidates, self.agree, self.location, self.digits_amount, weight)
+        if fused.chosen is None:
+            return fused.features, False
+        return fused.features, self.correct[self.candidates.index(fused.chosen)]
 
 
 def judge(
@@ -75,8 +88,9 @@ def digit_text(result: Assembly) -> str:
 
 def read_item(
     reader: Reader, grey: np.ndarray, region: str, oof: np.ndarray | None
-) -> tuple[dict[str, float], Assembly | None, Assembly, Assembly]:
-    """(facts, chosen, field reading, digit reading) of one image, with out-of-fold frames if given."""
+) -> tuple[list[Candidate], float, Assembly, Assembly]:
+    """(candidates, location confidence, field reading, digit reading) of one image, with the
+    out-of-fold frames when given."""
     assert reader.field_model is not None
     location = reader.locate(grey, region)  # type: ignore[arg-type]
     field = cut_field(grey, location.reading_box, location.tilt)
@@ -84,39 +98,33 @@ def read_item(
     try:
         frames = reader.field_model.frames(field.image)
     except ValueError:
-        empty = Assembly(None, None, 0.0, True, [])
-        return dict.fromkeys(FEATURES, 0.0), None, empty, digits
+        return [], location.confidence, Assembly(None, None, 0.0, True, []), digits
     if oof is not None:
-        frames = FieldFrames(
-            oof.astype(np.float32),
-            frames.alphabet,
-            frames.crop_width,
-            frames.crop_height,
-            frames.frame_width,
-            frames.origin,
-        )
+        frames = replace(frames, probs=oof.astype(np.float32))
     field_reading = read_frames(frames, field.image, "auto", 0.9, field.to_image)
-    fused = fuse(frames, field.image, field_reading, digits, location.confidence, "auto", field.to_image)
-    chosen = fused.chosen.assembly if fused.chosen else None
-    return fused.features, chosen, field_reading, digits
+    found = candidates(frames, field.image, field_reading, digits, "auto", field.to_image)
+    return found, location.confidence, field_reading, digits
 
 
 def collect(reader: Reader, data_dir: Path, oof: dict[str, np.ndarray], synth_count: int) -> list[Item]:
-    """Every dev item read and fused: ORAND fields, IDRBT cheques, synthetic checks (dev seed)."""
+    """Every dev item read by both readers: ORAND fields, IDRBT cheques, synthetic checks (dev seed)."""
     items: list[Item] = []
 
     def add(set_name: str, name: str, grey: np.ndarray, region: str, cents: int | None, label: str | None):
-        features, chosen, field_reading, digits = read_item(
+        found, location, field_reading, digits = read_item(
             reader, grey, region, oof.get(f"{set_name}/{name}")
         )
-        chosen_amount = chosen.amount_cents if chosen else None
-        chosen_digits = amount_digits("".join(c.char for c in chosen.characters)) if chosen else ""
+        correct = [judge(c.assembly.amount_cents, amount_digits(c.text), cents, label) for c in found]
+        agree = field_reading.amount_cents is not None and field_reading.amount_cents == digits.amount_cents
         items.append(
             Item(
                 set_name,
                 name,
-                features,
-                judge(chosen_amount, chosen_digits, cents, label),
+                found,
+                correct,
+                agree,
+                location,
+                digits.amount_cents,
                 judge(field_reading.amount_cents, digit_text(field_reading), cents, label),
                 judge(digits.amount_cents, digit_text(digits), cents, label),
             )
@@ -142,23 +150,41 @@ def collect(reader: Reader, data_dir: Path, oof: dict[str, np.ndarray], synth_co
     return items
 
 
-def matrix(items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray([[item.features[name] for name in FEATURES] for item in items], dtype=np.float64)
-    y = np.asarray([item.right for item in items], dtype=bool)
-    return x, y
+def matrix(items: list[Item], weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """Facts and outcomes of every item's choice at this digit weight."""
+    rows, right = [], []
+    for item in items:
+        features, ok = item.choice(weight)
+        rows.append([features[name] for name in FEATURES])
+        right.append(ok)
+    return np.asarray(rows, dtype=np.float64), np.asarray(right, dtype=bool)
+
+
+def best_weight(items: list[Item]) -> float:
+    """The digit weight whose choices are right most often on these items."""
+    return max(WEIGHTS, key=lambda w: (int(matrix(items, w)[1].sum()), -abs(w - 1.0)))
 
 
 def fit(x: np.ndarray, y: np.ndarray) -> LogisticRegression:
     return LogisticRegression(C=C, max_iter=2000).fit(x, y)
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, strata: list[str], seed: int) -> np.ndarray:
-    """Each item's probability from a model fitted on the other folds (stratified by set and outcome)."""
-    labels = [f"{s}/{int(r)}" for s, r in zip(strata, y, strict=True)]
-    probability = np.zeros(len(y))
-    for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(x, labels):
-        probability[test] = fit(x[train], y[train]).predict_proba(x[test])[:, 1]
-    return probability
+def out_of_fold(items: list[Item], seed: int) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """Each item's choice and probability from a weight and a calibrator fitted on the other folds
+    (folds stratified by set and by whether the digit path was right)."""
+    strata = [f"{i.set_name}/{int(i.field_right)}" for i in items]
+    probability = np.zeros(len(items))
+    right = np.zeros(len(items), dtype=bool)
+    weights = []
+    folds = StratifiedKFold(FOLDS, shuffle=True, random_state=seed)
+    for train, test in folds.split(np.zeros(len(items)), strata):
+        weight = best_weight([items[i] for i in train])
+        weights.append(weight)
+        x_train, y_train = matrix([items[i] for i in train], weight)
+        x_test, y_test = matrix([items[i] for i in test], weight)
+        probability[test] = fit(x_train, y_train).predict_proba(x_test)[:, 1]
+        right[test] = y_test
+    return probability, right, weights
 
 
 def read_rate(
@@ -198,11 +224,13 @@ def ece(probability: np.ndarray, right: np.ndarray) -> tuple[float, list[dict[st
     return float(total), bins
 
 
-def set_metrics(items: list[Item], probability: np.ndarray) -> dict[str, dict[str, object]]:
+def set_metrics(
+    items: list[Item], probability: np.ndarray, chosen_right: np.ndarray
+) -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
     for set_name in sorted({i.set_name for i in items}):
         mask = np.asarray([i.set_name == set_name for i in items])
-        right = np.asarray([i.right for i in items])[mask]
+        right = chosen_right[mask]
         p = probability[mask]
         row: dict[str, object] = {
             "items": int(mask.sum()),
@@ -211,9 +239,7 @@ def set_metrics(items: list[Item], probability: np.ndarray) -> dict[str, dict[st
             "exact_digits": round(
                 float(np.mean([i.digits_right for i in items if i.set_name == set_name])), 4
             ),
-            "readers_agree": round(
-                float(np.mean([i.features["readers_agree"] for i in items if i.set_name == set_name])), 4
-            ),
+            "readers_agree": round(float(np.mean([i.agree for i in items if i.set_name == set_name])), 4),
         }
         for name, wrong in (("1pct", 0.01), ("0.1pct", 0.001)):
             rate, threshold = read_rate(p, right, wrong, over_all=False)
@@ -246,6 +272,7 @@ def main() -> None:
     parser.add_argument("--oof", type=Path, help="out-of-fold frames of a fine-tuned field model")
     parser.add_argument("--synth-count", type=int, default=SYNTH_COUNT)
     parser.add_argument("--seed", type=int, default=20261206)
+    parser.add_argument("--cache", type=Path, help="reuse (or write) the items read by both readers")
     parser.add_argument("--items-out", type=Path, help="also write every item's facts (JSONL)")
     args = parser.parse_args()
     start = time.perf_counter()
@@ -254,15 +281,42 @@ def main() -> None:
     if fine_tuned and args.oof is None:
         raise SystemExit("the field model was fine-tuned on dev fields: pass its out-of-fold frames (--oof)")
     reader = Reader(DigitClassifier(DEFAULT_MODEL_PATH, threads=1), field_model=field_model)
-    items = collect(reader, args.data_dir, load_oof(args.oof), args.synth_count)
-    x, y = matrix(items)
-    probability = out_of_fold(x, y, [i.set_name for i in items], args.seed)
-    metrics = set_metrics(items, probability)
-    model = fit(x, y)
+    if args.cache and args.cache.is_file():
+        items = pickle.loads(args.cache.read_bytes())  # noqa: S301 - our own file, written below
+    else:
+        items = collect(reader, args.data_dir, load_oof(args.oof), args.synth_count)
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps(items))
+    probability, chosen_right, fold_weights = out_of_fold(items, args.seed)
+    metrics = set_metrics(items, probability, chosen_right)
+    weight = best_weight(items)
+    model = fit(*matrix(items, weight))
     if args.items_out:
         with args.items_out.open("w") as handle:
-            for item, p in zip(items, probability, strict=True):
-                handle.write(json.dumps({**item.__dict__, "oof_probability": round(float(p), 6)}) + "\n")
+            for item, p, ok in zip(items, probability, chosen_right, strict=True):
+                row = {
+                    "set": item.set_name,
+                    "name": item.name,
+                    "right": bool(ok),
+                    "oof_probability": float(p),
+                }
+                row |= {
+                    "field_right": item.field_right,
+                    "digits_right": item.digits_right,
+                    "agree": item.agree,
+                }
+                row["candidates"] = [
+                    {
+                        "text": c.text,
+                        "amount": c.assembly.amount,
+                        "field_logp": c.field_logp,
+                        "digit_logp": c.digit_logp,
+                        "sources": sorted(c.sources),
+                        "right": r,
+                    }
+                    for c, r in zip(item.candidates, item.correct, strict=True)
+                ]
+                handle.write(json.dumps(row) + "\n")
     card = {
         "name": "fusion",
         "version": f"{datetime.now(UTC):%Y.%m.%d}",
@@ -270,6 +324,7 @@ def main() -> None:
         "features": list(FEATURES),
         "coefficients": [round(float(w), 8) for w in model.coef_[0]],
         "intercept": round(float(model.intercept_[0]), 8),
+        "digit_weight": weight,
         "field_model_sha256": field_model.card.sha256,
         "digit_model_sha256": reader.classifier.card.sha256,
         "training": {
@@ -284,7 +339,11 @@ def main() -> None:
                 "orand_fixes": sha256_of(FIXES),
             },
             "digit_model_note": "the digit model was fine-tuned on ORAND dev fields: in-sample there",
-            "cross_validation": f"{FOLDS} folds stratified by set and outcome, seed {args.seed}",
+            "cross_validation": (
+                f"{FOLDS} folds stratified by set and field-reader outcome, seed {args.seed}; the digit "
+                f"weight and the calibrator are both fitted without the fold (fold weights {fold_weights})"
+            ),
+            "digit_weights_tried": list(WEIGHTS),
             "wall_time_s": round(time.perf_counter() - start, 1),
             "command": "python -m training.fusion --out onnx_models/fusion.json",
         },
@@ -292,6 +351,7 @@ def main() -> None:
     }
     args.out.write_text(json.dumps(card, indent=2) + "\n")
     summary = {s: {k: v for k, v in m.items() if k != "reliability"} for s, m in metrics.items()}
+    print(f"digit weight {weight}")
     print(
         json.dumps(
             {"coefficients": card["coefficients"], "intercept": card["intercept"], "metrics": summary},

@@ -43,6 +43,8 @@
     confidenceMeter: $("confidence-meter"),
     review: $("review"),
     fieldInfo: $("field-info"),
+    readersInfo: $("readers-info"),
+    reasonsInfo: $("reasons-info"),
     modelInfo: $("model-info"),
     timingInfo: $("timing-info"),
     previewStage: $("preview-stage"),
@@ -318,17 +320,32 @@
 
     const field = reading.field;
     els.fieldInfo.textContent = field ? `${field.source} · ${boxText(field.bbox)}` : "none";
-    const model = reading.model || {};
-    els.modelInfo.textContent = `${model.name || "?"} ${model.version || ""}`.trim();
+    els.readersInfo.textContent = readersText(reading);
+    els.reasonsInfo.textContent = (reading.review_reasons || []).join(", ") || "none";
+    const models = reading.models && reading.models.length ? reading.models : [reading.model || {}];
+    els.modelInfo.textContent = models.map((m) => `${m.name || "?"} ${m.version || ""}`.trim()).join(" · ");
     const timings = reading.timings_ms || {};
     els.timingInfo.textContent =
       typeof timings.total === "number"
-        ? `${timings.total.toFixed(1)} ms (classify ${Number(timings.classify || 0).toFixed(1)} ms)`
+        ? `${timings.total.toFixed(1)} ms (${reading.reader || "digits"} reader)`
         : "n/a";
 
     fillTable(reading.characters || []);
     els.result.hidden = false;
     showPreview(blob);
+  }
+
+  /** What each reader read on its own (reader=fused), then the fused choice. */
+  function readersText(reading) {
+    const views = reading.readers;
+    if (!views) return `${reading.reader || "digits"} reader only`;
+    const part = (name, label) => {
+      const view = views[name];
+      if (!view) return `${label}: n/a`;
+      const text = view.text || "nothing";
+      return `${label}: "${text}" → ${view.amount ?? "unreadable"}`;
+    };
+    return `${part("digits", "digit path")} · ${part("field", "field model")} · fused: ${reading.amount ?? "unreadable"}`;
   }
 
   function fillTable(characters) {

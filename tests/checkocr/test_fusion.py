@@ -37,7 +37,9 @@ def digit_reading(text: str, doubt: dict[int, tuple[str, float]] | None = None, 
                 other, p = doubt[i]
                 probs[int(other)] = 1 - p
             probs[int(best)] = p
-            glyphs.append(Glyph.digit(probs, box, raised=i in digit_positions[len(digit_positions) - raised :]))
+            glyphs.append(
+                Glyph.digit(probs, box, raised=i in digit_positions[len(digit_positions) - raised :])
+            )
         else:
             kind = "separator" if ch in ".," else "terminator"
             glyphs.append(Glyph(kind, ch, 0.9, box))

@@ -17,7 +17,8 @@ def assert_reading(response) -> dict:
     assert response.status_code == 200, response.text
     body = response.json()
     Reading.model_validate(body)
-    assert body["model"]["name"] == "digits"
+    assert body["reader"] == "fused" and body["model"] == body["models"][0]
+    assert [m["name"] for m in body["models"]] == ["field", "digits", "fusion"]
     return body
 
 

@@ -124,10 +124,8 @@ def test_real_server_reads_a_check_and_stops_cleanly_on_sigterm(tiny_model: Path
         if region == "field":
             assert sum(c["kind"] == "digit" for c in reading["characters"]) >= 3
         if shipped:
-            assert (
-                reading["model"]["sha256"]
-                == json.loads(DEFAULT_MODEL_PATH.with_suffix(".json").read_text())["sha256"]
-            )
+            digits = json.loads(DEFAULT_MODEL_PATH.with_suffix(".json").read_text())["sha256"]
+            assert digits in {m["sha256"] for m in reading["models"]}
     finally:
         process.send_signal(signal.SIGTERM)
         try:
