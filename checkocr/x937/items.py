@@ -19,7 +19,7 @@ from checkocr.x937.reader import Problem, Record, RecordReader
 from checkocr.x937.records import number, record_name
 
 ITEM_CODES = {"25", "26", "27", "28", "50", "52"}
-IN_ITEM = {"25", "26", "27", "28", "50", "52", "70"}
+IN_ITEM = {"25", "26", "27", "28", "50", "70"}  # after a 25 or an addendum
 FOLLOWS: dict[str | None, set[str]] = {
     None: {"01"},
     "01": {"10"},
