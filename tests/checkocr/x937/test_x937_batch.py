@@ -127,7 +127,7 @@ def test_resume_finishes_a_torn_run_item_by_item(run: Run, model_path: Path, tmp
     out.write_text("".join(lines[:5]) + lines[5][:40])  # killed inside the fourth item's line
     result = batch(str(run.root), "--out", str(out), "--resume", model=model_path)
     assert result.exit_code == 0, result.output
-    assert "removed a torn last line" in result.output and "(5 already in the output" not in result.output
+    assert "removed a torn last line" in result.output
     assert without_timings(lines_of(out)) == without_timings(lines_of(run.out))
     again = batch(str(run.root), "--out", str(out), "--resume", model=model_path)
     assert again.exit_code == 0 and "cash-letter items: 0" not in again.output
