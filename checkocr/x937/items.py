@@ -116,7 +116,7 @@ class ItemReader:
                 continue
             yield from self.take(event)
         if fatal is not None:
-            if self.item is not None:
+            if self.item is not None and (fatal.code is None or fatal.code in ITEM_CODES):
                 detail = f"reading stopped inside this item: {fatal.message()}"
                 self.item.problems.append(Problem("incomplete", self.item.offset, "25", detail))
             yield from self.finish_item()
