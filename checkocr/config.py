@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_cash_letter_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="Largest X9.37 upload to POST /v1/cash-letters/verify"
+    )
+    cash_letter_timeout_s: float = Field(
+        600.0, gt=0, description="Processing limit for one cash letter (one inference slot, item by item)"
+    )
     max_image_pixels: int = Field(40_000_000, ge=10_000, description="Decoded pixel limit (bomb guard)")
     request_timeout_s: float = Field(30.0, gt=0)
     max_concurrency: int = Field(0, ge=0, description="Concurrent reads; 0 means usable CPUs")

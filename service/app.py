@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from checkocr.config import Settings, get_settings
 from service.middleware import RequestContextMiddleware
 from service.problems import install_problem_handlers
-from service.routers import checks, demo, digits, health, kserve, models
+from service.routers import cash_letters, checks, demo, digits, health, kserve, models
 from service.state import SERVICE_VERSION, ServiceState
 
 DESCRIPTION = """
@@ -28,6 +28,7 @@ Health (`/livez`, `/readyz`, `/v2/health/*`) and `/metrics` are open. Every erro
 
 TAGS = [
     {"name": "checks", "description": "Read the amount on a check image"},
+    {"name": "cash-letters", "description": "Verify the keyed amounts of an X9.37 image cash letter"},
     {"name": "digits", "description": "Classify digit images directly"},
     {"name": "models", "description": "The model being served"},
     {"name": "kserve-v2", "description": "Open Inference Protocol (KServe V2) for the digit model"},
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(kserve.V2Error, kserve.handle_v2_error)
     for router in (checks.router, digits.router, models.router, kserve.health, kserve.router, health.router):
         app.include_router(router)
+    app.include_router(cash_letters.router)
     app.include_router(demo.router)  # the demo page at / and /static/: open, its API calls need a key
     app.add_middleware(RequestContextMiddleware, state=state)
     return app

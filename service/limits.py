@@ -71,9 +71,13 @@ class InferencePool:
         if self._free.locked() and self.waiting >= self.max_queue:
             raise self.saturated()
 
-    async def run(self, operation: str, fn: Callable[..., T], *args: object) -> T:
+    async def run(
+        self, operation: str, fn: Callable[..., T], *args: object, timeout_s: float | None = None
+    ) -> T:
+        """``fn(*args)`` on a slot, within ``timeout_s`` (default: the request timeout) from now."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout_s
+        timeout_s = self.timeout_s if timeout_s is None else timeout_s
+        deadline = loop.time() + timeout_s
         self.check_capacity()
         self.waiting += 1
         self.metrics.queue_waiting.inc()
@@ -83,7 +87,7 @@ class InferencePool:
         except TimeoutError:
             raise Problem(
                 503,
-                f"no inference slot became free within the request timeout of {self.timeout_s:g} s",
+                f"no inference slot became free within the request timeout of {timeout_s:g} s",
                 slug="saturated",
                 headers={"Retry-After": RETRY_AFTER_S},
             ) from None
@@ -106,7 +110,7 @@ class InferencePool:
         except TimeoutError:
             raise Problem(
                 504,
-                f"the request did not finish within the timeout of {self.timeout_s:g} s",
+                f"the request did not finish within the timeout of {timeout_s:g} s",
                 headers={"Retry-After": RETRY_AFTER_S},
             ) from None
 

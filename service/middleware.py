@@ -22,6 +22,7 @@ from service.state import ServiceState
 logger = logging.getLogger("checkocr.service.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 QUIET_ROUTES = {"/livez", "/readyz", "/metrics", "/v2/health/live", "/v2/health/ready"}
+CASH_LETTER_ROUTE = "/v1/cash-letters/verify"  # X9.37 files: their own, larger body limit
 
 
 def request_id_from(scope: Scope) -> str:
@@ -49,6 +50,13 @@ def route_template(scope: Scope) -> str:
     return getattr(route, "path", None) or "unmatched"
 
 
+def body_limit(scope: Scope, state: ServiceState) -> int:
+    settings = state.settings
+    if scope.get("path") == CASH_LETTER_ROUTE:
+        return settings.max_cash_letter_bytes
+    return settings.max_upload_bytes
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, state: ServiceState):
         self.app = app
@@ -59,7 +67,12 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         metrics = self.state.metrics
-        limit = self.state.settings.max_upload_bytes
+        settings = self.state.settings
+        limit = (
+            settings.max_cash_letter_bytes
+            if scope["path"] == CASH_LETTER_ROUTE
+            else settings.max_upload_bytes
+        )
         request_id = request_id_from(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         start = time.perf_counter()

@@ -6,7 +6,11 @@ parser failures into a vague 400, so the body is dispatched on its content type 
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -74,3 +78,39 @@ async def receive_images(request: Request, max_files: int, max_bytes: int, field
                 raise unsupported(part_type, f"the '{field_name}' part {part.filename!r}")
             images.append(await part.read())
     return images
+
+
+FILE_TYPES = {"application/octet-stream"}
+SPOOL_IN_MEMORY = 1024 * 1024  # a raw body larger than this is spooled to a temporary file
+
+
+@asynccontextmanager
+async def receive_file(request: Request, max_bytes: int, field_name: str = "file") -> AsyncIterator[BinaryIO]:
+    """A binary upload as a seekable file, read from the request as it streams in (never one big bytes).
+
+    Raw bodies must be ``application/octet-stream``; multipart bodies carry the file in ``field_name``
+    (any part type: the content is checked by whoever reads it). The file is closed on exit.
+    """
+    media_type = media_type_of(request.headers.get("content-type"))
+    if media_type in FILE_TYPES:
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+            async for chunk in request.stream():
+                spool.write(chunk)
+            if not spool.tell():
+                raise Problem(400, "the request body is empty", slug="invalid-request")
+            spool.seek(0)
+            yield spool  # type: ignore[misc]
+        return
+    if media_type != MULTIPART:
+        shown = media_type or "no Content-Type"
+        raise Problem(
+            415,
+            f"the request body cannot be {shown}; send multipart/form-data with a file field "
+            f"'{field_name}', or the raw file with Content-Type application/octet-stream",
+        )
+    async with request.form(max_files=1, max_fields=MAX_FORM_FIELDS, max_part_size=max_bytes) as form:
+        part = form.get(field_name)
+        if not isinstance(part, UploadFile):
+            raise Problem(400, f"the multipart body has no file field '{field_name}'", slug="invalid-request")
+        part.file.seek(0)
+        yield part.file

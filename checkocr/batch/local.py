@@ -87,6 +87,20 @@ def iter_local(
         return
     size = chunk_size_for(len(items), workers, chunk_size)
     chunks = (items[start : start + size] for start in range(0, len(items), size))
+    yield from iter_chunks(chunks, settings, region, workers, initializer=initializer, task=task)
+
+
+def iter_chunks(
+    chunks: Iterator[list[Any]],
+    settings: Settings,
+    region: Region,
+    workers: int,
+    *,
+    initializer: Callable[..., None] = init_worker,
+    task: Callable[[list[Any], Region, int], list[Record]] = read_chunk,
+) -> Iterator[list[Record]]:
+    """Yields the records of each chunk, in order; ``chunks`` may be produced lazily as they are taken
+    (cash letters are scanned while their items are read). A chunk item's [1] is its source key."""
     init_args = (settings, os.getpid())
     max_pixels = settings.max_image_pixels
     context = multiprocessing.get_context("spawn")

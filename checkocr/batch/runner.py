@@ -14,7 +14,7 @@ from typing import Literal
 
 from checkocr.batch.output import OutputFormat, OutputWriter, infer_format
 from checkocr.batch.scoring import Item, Record, Region
-from checkocr.batch.sources import discover
+from checkocr.batch.sources import InputError, discover
 from checkocr.batch.summary import Tally
 from checkocr.config import Settings
 from checkocr.model_card import load_card
@@ -52,8 +52,10 @@ def run_batch(options: BatchOptions) -> BatchResult:
     found = discover(options.input)
     load_card(options.settings.model_path)  # a missing or mismatched model fails here, before any work
     fmt = infer_format(options.out, options.fmt)
+    if found.cash_letters:
+        check_cash_letter_options(options, fmt)
     mode = "resume" if options.resume else "overwrite" if options.overwrite else "new"
-    tally = Tally(files=len(found.sources))
+    tally = Tally(files=len(found.sources) + len(found.cash_letters))
     with OutputWriter(options.out, fmt, mode) as writer:
         done = writer.existing.done
         todo: list[Item] = [(str(s.path), s.key) for s in found.sources if s.key not in done]
@@ -68,8 +70,20 @@ def run_batch(options: BatchOptions) -> BatchResult:
                     writer.write(record)
                     tally.add(record)
                 bar.update(len(records))
+        if found.cash_letters:
+            from checkocr.x937.batch import read_cash_letters
+
+            read_cash_letters(found.cash_letters, options, writer, tally, workers)
         tally.finish()
     return BatchResult(tally, options.out, fmt, workers, writer.repaired_bytes)
+
+
+def check_cash_letter_options(options: BatchOptions, fmt: OutputFormat) -> None:
+    """X9.37 files are read by the local engine into JSONL: a CSV row has no room for the keyed amount."""
+    if options.engine != "local":
+        raise InputError("X9.37 cash letters are read with the local engine only; drop --engine ray")
+    if fmt != "jsonl":
+        raise InputError("X9.37 cash letters need JSONL output (the item and the amount match are objects)")
 
 
 def engine_batches(options: BatchOptions, todo: list[Item], workers: int | None) -> Iterator[list[Record]]:

@@ -9,10 +9,11 @@ runs over the same input produce the same work in the same order.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+CASH_LETTER_SUFFIXES = frozenset({".x9", ".x937", ".icl"})  # X9.37 image cash letters, read item by item
 
 
 class InputError(ValueError):
@@ -34,11 +35,25 @@ class SourceSet:
     root: Path
     sources: list[Source]
     duplicates: int = 0  # list-file entries dropped because they named an already listed file
+    cash_letters: list[Source] = field(default_factory=list)  # X9.37 files, one line per check item
 
 
 def is_image_name(name: str) -> bool:
     """By extension, case-insensitively: scanners write .TIF and .JPG as often as .tif and .jpg."""
     return Path(name).suffix.lower() in IMAGE_SUFFIXES
+
+
+def is_cash_letter_name(name: str) -> bool:
+    return Path(name).suffix.lower() in CASH_LETTER_SUFFIXES
+
+
+def split_cash_letters(found: SourceSet) -> SourceSet:
+    """Moves the X9.37 files among ``found.sources`` to ``cash_letters`` (each is many checks)."""
+    letters = [s for s in found.sources if is_cash_letter_name(s.path.name)]
+    if not letters:
+        return found
+    images = [s for s in found.sources if not is_cash_letter_name(s.path.name)]
+    return SourceSet(found.root, images, found.duplicates, [*found.cash_letters, *letters])
 
 
 def walk_folder(folder: Path) -> SourceSet:
@@ -51,12 +66,12 @@ def walk_folder(folder: Path) -> SourceSet:
     for directory, subdirs, files in os.walk(folder, onerror=None, followlinks=False):
         subdirs[:] = [name for name in subdirs if not name.startswith(".")]
         for name in files:
-            if name.startswith(".") or not is_image_name(name):
+            if name.startswith(".") or not (is_image_name(name) or is_cash_letter_name(name)):
                 continue
             path = Path(directory, name)
             sources.append(Source(path=path, key=path.relative_to(folder).as_posix()))
     sources.sort(key=lambda source: source.key)
-    return SourceSet(root=folder, sources=sources)
+    return split_cash_letters(SourceSet(root=folder, sources=sources))
 
 
 def parse_list_file(list_file: Path) -> SourceSet:
@@ -88,7 +103,7 @@ def parse_list_file(list_file: Path) -> SourceSet:
         seen.add(key)
         path = Path(entry) if Path(entry).is_absolute() else root / entry
         sources.append(Source(path=path, key=key))
-    return SourceSet(root=root, sources=sources, duplicates=duplicates)
+    return split_cash_letters(SourceSet(root=root, sources=sources, duplicates=duplicates))
 
 
 def key_for(entry: Path, root: Path) -> str:
@@ -110,6 +125,9 @@ def discover(input_path: Path) -> SourceSet:
     if input_path.is_dir():
         return walk_folder(input_path)
     if input_path.is_file():
+        if is_cash_letter_name(input_path.name):
+            letter = Source(path=input_path, key=input_path.name)
+            return SourceSet(root=input_path.parent, sources=[], cash_letters=[letter])
         if is_image_name(input_path.name):
             raise InputError(
                 f"{input_path} is an image, not a folder or a list file; use 'checkocr read' for one image"

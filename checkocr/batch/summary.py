@@ -23,10 +23,21 @@ class Tally:
     unreadable: int = 0
     errors: int = 0
     error_types: dict[str, int] = field(default_factory=dict)
+    # X9.37 cash letters: every item line is also one of read / needs_review / errors above
+    items: int = 0
+    matches: int = 0  # expected_amount_match.matches: the amount read is the keyed amount
+    mismatches: int = 0  # an amount was read and it is not the keyed amount
+    unreadable_items: int = 0  # an error line, or no amount read
+    problems: int = 0  # lines about a cash letter file rather than one item (totals, order, truncation)
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
 
     def add(self, record: dict[str, Any]) -> None:
+        if "problem" in record:
+            self.problems += 1
+            return
+        if "item" in record:
+            self.add_item(record)
         error = record.get("error")
         if error is not None:
             self.errors += 1
@@ -37,6 +48,16 @@ class Tally:
                 self.unreadable += 1
         else:
             self.read += 1
+
+    def add_item(self, record: dict[str, Any]) -> None:
+        self.items += 1
+        match = record.get("expected_amount_match")
+        if record.get("error") is not None or record.get("amount") is None or match is None:
+            self.unreadable_items += 1
+        elif match["matches"]:
+            self.matches += 1
+        else:
+            self.mismatches += 1
 
     @property
     def processed(self) -> int:
@@ -68,6 +89,11 @@ class Tally:
             + (f" ({self.unreadable} with no amount)" if self.unreadable else "")
             + f"   errors: {self.errors}",
         ]
+        if self.items or self.problems:
+            lines.append(
+                f"cash-letter items: {self.items}   matches: {self.matches}   mismatches: {self.mismatches}"
+                f"   unreadable: {self.unreadable_items}   file problems: {self.problems}"
+            )
         if self.error_types:
             kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(self.error_types.items()))
             lines.append(f"error types: {kinds}")

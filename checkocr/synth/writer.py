@@ -7,6 +7,7 @@ byte-identical files, and any single image can be regenerated on its own from ``
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -31,13 +32,22 @@ def save_image(grey: np.ndarray, path: Path, file_format: str, dpi: int, rng: np
     elif file_format == "jpeg":
         ok, data = cv2.imencode(".jpg", grey, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 96))])
     elif file_format == "tiff":
-        Image.fromarray(scan.bitonal(grey)).convert("1").save(path, compression="group4", dpi=(dpi, dpi))
+        path.write_bytes(tiff_g4(grey, dpi))
         return
     else:
         raise ValueError(f"unknown image format {file_format!r}; choose from {', '.join(FILE_FORMATS)}")
     if not ok:  # pragma: no cover - OpenCV encodes any uint8 greyscale image
         raise OSError(f"could not encode {path.name}")
     path.write_bytes(data.tobytes())
+
+
+def tiff_g4(grey: np.ndarray, dpi: int) -> bytes:
+    """A bitonal CCITT Group 4 TIFF, as image-exchange scanners (and X9.37 files) carry checks."""
+    buffer = io.BytesIO()
+    Image.fromarray(scan.bitonal(grey)).convert("1").save(
+        buffer, format="TIFF", compression="group4", dpi=(dpi, dpi)
+    )
+    return buffer.getvalue()
 
 
 def validate(count: int, seed: int, kind: str, file_format: str) -> None:
