@@ -253,6 +253,33 @@ def set_metrics(
     return out
 
 
+def reliability_diagram(metrics: dict[str, dict[str, object]], path: Path) -> None:
+    """Out-of-fold confidence against accuracy per bin, one line per set, with each set's ECE."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(5.5, 5))
+    axes.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+    for set_name, row in metrics.items():
+        bins = row["reliability"]
+        assert isinstance(bins, list)
+        axes.plot(
+            [b["confidence"] for b in bins],
+            [b["accuracy"] for b in bins],
+            marker="o",
+            label=f"{set_name} ({row['items']} items, ECE {row['ece']})",
+        )
+    axes.set_xlabel("fused confidence (out of fold)")
+    axes.set_ylabel("share right")
+    axes.set_title("Fused reader: reliability on the dev sets")
+    axes.legend(loc="upper left", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -272,6 +299,7 @@ def main() -> None:
     parser.add_argument("--oof", type=Path, help="out-of-fold frames of a fine-tuned field model")
     parser.add_argument("--synth-count", type=int, default=SYNTH_COUNT)
     parser.add_argument("--seed", type=int, default=20261206)
+    parser.add_argument("--diagram", type=Path, help="write the reliability diagram (PNG) here")
     parser.add_argument("--cache", type=Path, help="reuse (or write) the items read by both readers")
     parser.add_argument("--items-out", type=Path, help="also write every item's facts (JSONL)")
     args = parser.parse_args()
@@ -350,6 +378,8 @@ def main() -> None:
         "metrics": {"cross_validated": metrics},
     }
     args.out.write_text(json.dumps(card, indent=2) + "\n")
+    if args.diagram:
+        reliability_diagram(metrics, args.diagram)
     summary = {s: {k: v for k, v in m.items() if k != "reliability"} for s, m in metrics.items()}
     print(f"digit weight {weight}")
     print(
