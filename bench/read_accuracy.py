@@ -33,7 +33,13 @@ import cv2
 import numpy as np
 
 from bench.stats import percentile
-from checkocr.config import DEFAULT_FIELD_MODEL_PATH, DEFAULT_MODEL_PATH, PROJECT_ROOT, Settings
+from checkocr.config import (
+    DEFAULT_FIELD_MODEL_PATH,
+    DEFAULT_FUSION_CARD_PATH,
+    DEFAULT_MODEL_PATH,
+    PROJECT_ROOT,
+    Settings,
+)
 from checkocr.labels import read_labels
 
 DEV_MODEL = PROJECT_ROOT / "runs" / "dev" / "digits.onnx"
@@ -121,7 +127,10 @@ def fine_tuned_on(reader, folder: Path) -> bool:
     field_model = getattr(reader, "field_model", None)
     training = (field_model.card.model_extra or {}).get("training", {}) if field_model else {}
     field = folder.name in json.dumps(training)
-    return (digits and which != "field") or (field and which != "digits")
+    calibrator = getattr(reader, "calibrator", None)
+    items = calibrator.card.training.get("items", {}) if calibrator is not None else {}
+    fusion = which == "fused" and folder.name.split("-")[0] in items
+    return (digits and which != "field") or (field and which != "digits") or fusion
 
 
 def held_out_exact(reader) -> tuple[float, float] | None:
@@ -142,7 +151,7 @@ def judge_orand(reader, data_dir: Path) -> SetResult | None:
         return None
     name = "ORAND CAR-A dev (fields)"
     if fine_tuned_on(reader, folder):
-        name += " IN-SAMPLE: the model was fine-tuned on these fields; held-out folds in the card"
+        name += " IN-SAMPLE: a model or the fusion calibrator was fitted on these fields; see their cards"
     result = SetResult(name)
     for name, label in read_labels(folder):  # corrected labels (training/orand_label_fixes.tsv)
         reading = reader.read_path(folder / "images" / name, region="field")
@@ -162,7 +171,7 @@ def judge_idrbt(reader, data_dir: Path) -> SetResult | None:
         if len(parts) == 6 and parts[1] == "Amt":
             x1, y1, x2, y2 = (float(v) for v in parts[2:])
             boxes[parts[0]] = (x1, y1, x2 - x1, y2 - y1)
-    result = SetResult("IDRBT dev (whole cheques)")
+    result = SetResult("IDRBT dev (whole cheques)" + (" IN-SAMPLE" if fine_tuned_on(reader, folder) else ""))
     for line in (folder / "labels.tsv").read_text().splitlines():
         if not line.strip():
             continue
@@ -220,10 +229,13 @@ def stage_speed(reader, data_dir: Path, count: int, seed: int) -> dict[str, tupl
 def make_reader(model: Path, which: str = "digits", field_model: Path = DEFAULT_FIELD_MODEL_PATH):
     from checkocr.classifier import DigitClassifier
     from checkocr.field_model import FieldModel
+    from checkocr.fusion import Calibrator
     from checkocr.reader import Reader
 
     fields = FieldModel(field_model, threads=1) if which != "digits" else None
-    return Reader(DigitClassifier(model, threads=1), 0.9, field_model=fields, default_reader=which)
+    calibrator = Calibrator.load(DEFAULT_FUSION_CARD_PATH) if which == "fused" else None
+    classifier = DigitClassifier(model, threads=1)
+    return Reader(classifier, 0.9, field_model=fields, default_reader=which, calibrator=calibrator)
 
 
 def report(result: SetResult, show_failures: int) -> None:
