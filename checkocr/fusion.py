@@ -15,8 +15,8 @@ shape less often but drops or doubles one now and then. So every candidate amoun
 - the candidate with the largest sum wins.
 
 The confidence is a probability that the amount is right: a logistic model over a few facts of the
-choice (both scores, the margin to the runner-up, whether the two readers agreed, how sure the field
-location was, the digit count), fitted on out-of-fold readings of the dev sets by
+choice (both scores, whether the two readers agreed, each reader's own confidence in the amount, how
+sure the field location was), fitted on out-of-fold readings of the dev sets by
 ``training/fusion.py`` and shipped as a card (``onnx_models/fusion.json``).
 """
 
@@ -43,16 +43,18 @@ N_BEST = 5
 BEAM_WIDTH = 8
 LENGTH_MISMATCH = math.log(0.01)  # per digit the digit path cut more or fewer than the candidate has
 SCORE_FLOOR = -60.0  # scores are clipped here: below it a candidate is simply impossible
-MARGIN_CAP = 30.0  # margin of a reading with no runner-up
 ALTERNATIVE_MIN = 0.05  # a digit path alternative becomes a candidate from this probability up
 FEATURES = (
     "field_logp",
     "digit_logp",
-    "margin",
     "readers_agree",
     "log_location",
-    "digits",
+    "field_own",
+    "digits_own",
+    "agree_field_own",
+    "agree_digits_own",
 )
+OWN_FLOOR = math.log(1e-6)  # a reader's own score for an amount it did not read
 
 
 @dataclass
@@ -69,6 +71,27 @@ class Candidate:
         return self.field_logp + digit_weight * self.digit_logp
 
 
+@dataclass(frozen=True)
+class Context:
+    """What the two readers said on their own, which the calibrator weighs beside the scores."""
+
+    field_amount: int | None
+    field_confidence: float  # the field reader's own (uncalibrated) confidence in its reading
+    digits_amount: int | None
+    digits_confidence: float
+    location_confidence: float
+
+    @property
+    def agree(self) -> bool:
+        return self.field_amount is not None and self.field_amount == self.digits_amount
+
+    def own(self, amount: int | None) -> tuple[float, float]:
+        """log of each reader's own confidence in ``amount`` (OWN_FLOOR when it read another)."""
+        field = math.log(max(self.field_confidence, 1e-6)) if amount == self.field_amount else OWN_FLOOR
+        digits = math.log(max(self.digits_confidence, 1e-6)) if amount == self.digits_amount else OWN_FLOOR
+        return field, digits
+
+
 @dataclass
 class Fused:
     """The fused choice, the runner-up amount, and the facts the confidence is computed from."""
@@ -76,7 +99,7 @@ class Fused:
     chosen: Candidate | None
     runner_up: Candidate | None
     field_best: Candidate | None
-    digits_amount: int | None
+    context: Context
     features: dict[str, float]
 
 
@@ -190,10 +213,14 @@ def fuse(
 ) -> Fused:
     """Candidates from both readers, each scored by both; the best and the facts for its confidence."""
     found = candidates(frames, grey, field_reading, digit_reading, decimal, to_image)
-    agree = (
-        field_reading.amount_cents is not None and field_reading.amount_cents == digit_reading.amount_cents
+    context = Context(
+        field_reading.amount_cents,
+        field_reading.confidence,
+        digit_reading.amount_cents,
+        digit_reading.confidence,
+        location_confidence,
     )
-    return choose(found, agree, location_confidence, digit_reading.amount_cents, digit_weight)
+    return choose(found, context, digit_weight)
 
 
 def candidates(
@@ -253,13 +280,7 @@ def candidates(
     return found
 
 
-def choose(
-    found: list[Candidate],
-    agree: bool,
-    location_confidence: float,
-    digits_amount: int | None,
-    digit_weight: float = 1.0,
-) -> Fused:
+def choose(found: list[Candidate], context: Context, digit_weight: float = 1.0) -> Fused:
     """The best amount by ``field_logp + digit_weight * digit_logp``, its runner-up, and the facts."""
     by_amount: dict[int | None, Candidate] = {}
     for candidate in found:
@@ -268,13 +289,13 @@ def choose(
         if kept is None or candidate.score(digit_weight) > kept.score(digit_weight):
             by_amount[cents] = candidate
     # "No amount" competes like any reading: a blank field, or a scribble both readers doubt, is
-    # unreadable, and the margin of a real reading is also its margin over reading nothing.
+    # unreadable.
     ranked = sorted(by_amount.values(), key=lambda c: c.score(digit_weight), reverse=True)
     chosen = ranked[0] if ranked and ranked[0].assembly.amount_cents is not None else None
     runner_up = ranked[1] if len(ranked) > 1 else None
     field_best = next((c for c in found if "field" in c.sources), None)
-    features = facts(chosen, runner_up, agree, location_confidence, digit_weight)
-    return Fused(chosen, runner_up, field_best, digits_amount, features)
+    features = facts(chosen, runner_up, context, digit_weight)
+    return Fused(chosen, runner_up, field_best, context, features)
 
 
 def prefer_layout(candidate: Candidate, kept: Candidate) -> bool:
@@ -285,24 +306,31 @@ def prefer_layout(candidate: Candidate, kept: Candidate) -> bool:
 
 
 def facts(
-    chosen: Candidate | None,
-    runner_up: Candidate | None,
-    agree: bool,
-    location_confidence: float,
-    digit_weight: float = 1.0,
+    chosen: Candidate | None, runner_up: Candidate | None, context: Context, digit_weight: float = 1.0
 ) -> dict[str, float]:
     """The calibrator's inputs for a choice (see FEATURES)."""
     if chosen is None:
         return dict.fromkeys(FEATURES, 0.0)
-    gap = MARGIN_CAP if runner_up is None else chosen.score(digit_weight) - runner_up.score(digit_weight)
-    margin = min(MARGIN_CAP, gap)
+    agree = 1.0 if context.agree else 0.0
+    return named_facts(chosen.field_logp, chosen.digit_logp, agree, context, chosen.assembly.amount_cents)
+
+
+def named_facts(
+    field_logp: float, digit_logp: float, agree: float, context: Context, amount: int | None
+) -> dict[str, float]:
+    """FEATURES by name: both readers' scores of the amount, whether they read the same amount on
+    their own, how surely the field was found, and each reader's own confidence in this amount,
+    alone and when both agree (agreement of two confident readers is worth more than either)."""
+    field_own, digits_own = context.own(amount)
     return {
-        "field_logp": chosen.field_logp,
-        "digit_logp": chosen.digit_logp,
-        "margin": margin,
-        "readers_agree": 1.0 if agree else 0.0,
-        "log_location": math.log(max(location_confidence, 1e-6)),
-        "digits": float(len(amount_digits(chosen.text))),
+        "field_logp": field_logp,
+        "digit_logp": digit_logp,
+        "readers_agree": agree,
+        "log_location": math.log(max(context.location_confidence, 1e-6)),
+        "field_own": field_own,
+        "digits_own": digits_own,
+        "agree_field_own": agree * field_own,
+        "agree_digits_own": agree * digits_own,
     }
 
 
@@ -311,11 +339,10 @@ def keyed_facts(
     digit_reading: Assembly,
     fused: Fused,
     keyed: KeyedAmount,
-    location_confidence: float,
     digit_weight: float = 1.0,
 ) -> dict[str, float]:
-    """The calibrator's inputs as if the keyed amount were the reading: its own scores under both
-    readers, and its margin over the best reading of another amount (negative when it loses)."""
+    """The calibrator's inputs as if the keyed amount were the reading: its scores under both readers,
+    and each reader's own confidence when it read that amount on its own (the floor when it did not)."""
     merged = digit_frames(frames)
     digit_chars = [c for c in digit_reading.characters if c.kind == "digit"]
     best: tuple[float, float, str] | None = None
@@ -326,20 +353,7 @@ def keyed_facts(
         if best is None or field_logp + digit_weight * digit_logp > best[0] + digit_weight * best[1]:
             best = (field_logp, digit_logp, digits)
     assert best is not None
-    field_logp, digit_logp, digits = best
-    rival = (
-        fused.chosen
-        if fused.chosen and fused.chosen.assembly.amount_cents != keyed.cents
-        else fused.runner_up
-    )
-    score = field_logp + digit_weight * digit_logp
-    margin = MARGIN_CAP if rival is None else min(MARGIN_CAP, score - rival.score(digit_weight))
-    agree = fused.field_best is not None and fused.field_best.assembly.amount_cents == fused.digits_amount
-    return {
-        "field_logp": field_logp,
-        "digit_logp": digit_logp,
-        "margin": margin,
-        "readers_agree": 1.0 if agree and fused.digits_amount == keyed.cents else 0.0,
-        "log_location": math.log(max(location_confidence, 1e-6)),
-        "digits": float(len(digits)),
-    }
+    field_logp, digit_logp, _digits = best
+    context = fused.context
+    agree = 1.0 if context.agree and context.digits_amount == keyed.cents else 0.0
+    return named_facts(field_logp, digit_logp, agree, context, keyed.cents)

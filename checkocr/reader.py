@@ -311,7 +311,7 @@ class Reader:
         views = {"digits": view(digits), "field": view(field_reading)}
 
         def keyed(amount: KeyedAmount) -> float:
-            facts = keyed_facts(frames, digits, fused, amount, location.confidence, weight)
+            facts = keyed_facts(frames, digits, fused, amount, weight)
             return calibrator.probability(facts)
 
         if fused.chosen is None:

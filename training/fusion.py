@@ -35,7 +35,7 @@ from checkocr.classifier import DigitClassifier
 from checkocr.config import DEFAULT_FIELD_MODEL_PATH, DEFAULT_FUSION_CARD_PATH, DEFAULT_MODEL_PATH, Settings
 from checkocr.field_model import FieldModel
 from checkocr.field_reader import read_frames
-from checkocr.fusion import FEATURES, Candidate, amount_digits, candidates, choose
+from checkocr.fusion import FEATURES, Candidate, Context, amount_digits, candidates, choose
 from checkocr.imageio import read_file_grey
 from checkocr.labels import FIXES, read_labels
 from checkocr.reader import Reader, cut_field
@@ -58,15 +58,13 @@ class Item:
     name: str
     candidates: list[Candidate]
     correct: list[bool]  # per candidate
-    agree: bool
-    location: float
-    digits_amount: int | None
+    context: Context
     field_right: bool
     digits_right: bool
 
     def choice(self, weight: float) -> tuple[dict[str, float], bool]:
         """(facts, right?) of the fused choice at this digit weight."""
-        fused = choose(self.candidates, self.agree, self.location, self.digits_amount, weight)
+        fused = choose(self.candidates, self.context, weight)
         if fused.chosen is None:
             return fused.features, False
         return fused.features, self.correct[self.candidates.index(fused.chosen)]
@@ -115,16 +113,20 @@ def collect(reader: Reader, data_dir: Path, oof: dict[str, np.ndarray], synth_co
             reader, grey, region, oof.get(f"{set_name}/{name}")
         )
         correct = [judge(c.assembly.amount_cents, amount_digits(c.text), cents, label) for c in found]
-        agree = field_reading.amount_cents is not None and field_reading.amount_cents == digits.amount_cents
+        context = Context(
+            field_reading.amount_cents,
+            field_reading.confidence,
+            digits.amount_cents,
+            digits.confidence,
+            location,
+        )
         items.append(
             Item(
                 set_name,
                 name,
                 found,
                 correct,
-                agree,
-                location,
-                digits.amount_cents,
+                context,
                 judge(field_reading.amount_cents, digit_text(field_reading), cents, label),
                 judge(digits.amount_cents, digit_text(digits), cents, label),
             )
@@ -239,7 +241,9 @@ def set_metrics(
             "exact_digits": round(
                 float(np.mean([i.digits_right for i in items if i.set_name == set_name])), 4
             ),
-            "readers_agree": round(float(np.mean([i.agree for i in items if i.set_name == set_name])), 4),
+            "readers_agree": round(
+                float(np.mean([i.context.agree for i in items if i.set_name == set_name])), 4
+            ),
         }
         for name, wrong in (("1pct", 0.01), ("0.1pct", 0.001)):
             rate, threshold = read_rate(p, right, wrong, over_all=False)
@@ -331,7 +335,7 @@ def main() -> None:
                 row |= {
                     "field_right": item.field_right,
                     "digits_right": item.digits_right,
-                    "agree": item.agree,
+                    "agree": item.context.agree,
                 }
                 row["candidates"] = [
                     {
