@@ -93,14 +93,13 @@ def test_quick_run_end_to_end_and_resume(tmp_path: Path, data_dir: Path, base_mo
     assert len(oof["names"]) == len(oof["frames"]) == len(oof["labels"])
     assert all(f.shape[1] == 19 for f in oof["frames"])
     assert {int(k) for k in oof["fold"]} == {0, 1}
-    # --resume: a run stopped after 2 of 4 steps continues from its checkpoint to 4.
+    # --resume: a run that stopped with its checkpoint at step 2 continues from there to step 4.
     real = [ff.Example(np.full((40, 120), 255, np.uint8), "12")]
     base = FieldModel(base_model)
     pool = tiny_pool()
-    half = ff.FieldTrainOptions(data_dir=data_dir, out_dir=tmp_path, steps=4, batch=2, checkpoint_every=1)
-    half.budget_s = 1e-9  # stops after its first step
-    _, facts = ff.train_run(tmp_path / "resume", real, pool, half, base)
-    assert facts["steps"] == 1
+    first = ff.FieldTrainOptions(data_dir=data_dir, out_dir=tmp_path, steps=2, batch=2, checkpoint_every=1)
+    _, facts = ff.train_run(tmp_path / "resume", real, pool, first, base)
+    assert facts["steps"] == 2 and (tmp_path / "resume" / "checkpoint.pt").is_file()
     resumed = ff.FieldTrainOptions(data_dir=data_dir, out_dir=tmp_path, steps=4, batch=2, resume=True)
     _, facts = ff.train_run(tmp_path / "resume", real, pool, resumed, base)
-    assert facts["steps"] == 4
+    assert facts["steps"] == 4 and facts["resumed_from_step"] == 2
