@@ -401,5 +401,58 @@ def read(
         raise typer.Exit(1)
 
 
+@app.command("train-field")
+def train_field(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder holding mnist/, orand-car-a-dev/, idrbt-cheques-dev/")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output folder (runs, checkpoints, oof.npz, field.onnx)")] = Path(
+        "runs/field"
+    ),
+    folds: Annotated[
+        int, typer.Option(min=0, help="Cross-validation folds before the final run (0: none)")
+    ] = 3,
+    seed: Annotated[int, typer.Option()] = 20261206,
+    steps: Annotated[
+        int, typer.Option(min=1, help="Optimiser steps per run (each fold and the final)")
+    ] = 100,
+    budget_s: Annotated[float, typer.Option(min=10, help="Wall-time cap per run, seconds")] = 690.0,
+    lr: Annotated[float, typer.Option(help="AdamW peak learning rate")] = 2e-4,
+    synth_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="Synthetic share of a batch")] = 0.4,
+    resume: Annotated[bool, typer.Option(help="Continue each run from its checkpoint under --out")] = False,
+    quick: Annotated[bool, typer.Option(help="A few steps on a handful of fields (about 2 minutes)")] = False,
+) -> None:
+    """Fine-tune the field recogniser (CTC) on real and synthetic amount fields; cross-validate; ONNX."""
+    data = resolve_data_dir(data_dir)
+    tuning = training_module("training.field_finetune", "field fine-tuning")
+    from checkocr.mnist import MnistError
+    from checkocr.model_card import ModelError
+
+    options = tuning.FieldTrainOptions(
+        data_dir=data,
+        out_dir=out,
+        folds=2 if quick and folds else folds,
+        seed=seed,
+        steps=steps,
+        budget_s=budget_s,
+        lr=lr,
+        synth_share=synth_share,
+        resume=resume,
+        quick=quick,
+        final_only=folds == 0,
+    )
+    try:
+        card = tuning.run(options)
+    except (MnistError, ModelError, FileNotFoundError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    cv = card["metrics"].get("cross_validation") or {}
+    for row in cv.get("folds", []):
+        typer.echo(
+            f"fold {row['fold']}: ORAND held-out exact {row['orand']['exact_base']} -> "
+            f"{row['orand']['exact_finetuned']} of {row['orand']['held_out']}"
+        )
+    typer.echo(f"fine-tuned field model in {out / 'field.onnx'} (card field.json)")
+
+
 def main() -> None:  # pragma: no cover - console entry
     sys.exit(app())

@@ -2,14 +2,18 @@
 
     python -m training.field_model --out onnx_models      # needs the train extra (onnx, rapidocr)
 
+It writes ``field-base.onnx``: the zero-shot model that ``checkocr train-field`` starts from (the
+shipped ``field.onnx`` is that fine-tune, ``training/field_finetune.py``).
+
 The upstream model (inside the pinned ``rapidocr`` wheel, Apache-2.0, sha256 checked) recognises
 18,709 characters. An amount needs 19 classes, so the final projection (120 x 18,710, 2.2 M of the
 model's 5.3 M parameters) is sliced to the CTC blank plus ``AMOUNT_ALPHABET``. Softmax over the kept
 logits equals the full model's probabilities masked to those classes and renormalised, so the sliced
 model's per-frame argmax is the masked full model's: checked here frame by frame on real fields. Two
-2x2 convolutions with ``auto_pad=SAME_UPPER`` get the same padding written out (stride 1, so the
-padding is one column and row at the end, whatever the input size), which converters such as
-onnx2torch need to make the model trainable, and which onnxruntime computes identically.
+2x2 convolutions and one 2x2 max pool with ``auto_pad=SAME_UPPER`` get the same padding written out
+(stride 1, so the padding is one column and row at the end, whatever the input size), which
+converters such as onnx2torch need to make the model trainable, and which onnxruntime computes
+identically (a max pool ignores padded cells).
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ UPSTREAM_NOTICE = "MODEL_LICENSES.md"
 # Latin American and Indian cheques (".-", "-", "=", "/-") and US fractions ("56/100"); the "**"
 # that guards a US amount; "$" and the printed rupee sign of Indian cheques.
 AMOUNT_ALPHABET = "0123456789.,-/=*$₹"
-NAME = "field"
+NAME = "field-base"  # the zero-shot model; the shipped field.onnx is fine-tuned from it
+NOTICE = "field-NOTICE.md"  # one upstream notice for the base and its fine-tunes
 INPUT_NAME = "image"
 OUTPUT_NAME = "probabilities"
 HEIGHT = 48
@@ -89,11 +94,12 @@ def upstream_characters(model: onnx.ModelProto) -> list[str]:
 
 
 def explicit_same_padding(model: onnx.ModelProto) -> int:
-    """Rewrites stride-1 ``auto_pad=SAME_UPPER`` convolutions to explicit ``pads``; returns how many."""
+    """Rewrites stride-1 ``auto_pad=SAME_UPPER`` convolutions and max pools to explicit ``pads``;
+    returns how many (onnxruntime ignores a max pool's padded cells either way)."""
     rewritten = 0
     for node in model.graph.node:
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        if node.op_type != "Conv" or attrs.get("auto_pad") != b"SAME_UPPER":
+        if node.op_type not in ("Conv", "MaxPool") or attrs.get("auto_pad") != b"SAME_UPPER":
             continue
         if any(s != 1 for s in attrs.get("strides", [1, 1])):
             raise ValueError(f"{node.name}: SAME_UPPER with stride > 1 depends on the input size")
@@ -162,14 +168,14 @@ def build(out_dir: Path) -> tuple[Path, dict[str, object]]:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{NAME}.onnx"
     onnx.save(model, str(path))
-    shutil.copyfile(upstream_notice(), out_dir / f"{NAME}-NOTICE.md")
+    shutil.copyfile(upstream_notice(), out_dir / NOTICE)
     facts = {
         "upstream_classes": len(characters),
         "kept_class_indices": keep,
         "parameters_upstream": parameters,
         "parameters_removed": removed,
         "parameters": parameters - removed,
-        "same_upper_convs_rewritten": convs,
+        "same_upper_pads_rewritten": convs,
     }
     return path, facts
 
@@ -187,8 +193,8 @@ def write_card(path: Path, facts: dict[str, object], metrics: dict[str, object])
             "file": UPSTREAM_FILE,
             "sha256": UPSTREAM_SHA256,
             "licence": "Apache-2.0 (weights: Baidu / PaddleOCR authors; conversion: RapidOCR authors)",
-            "notice": f"{NAME}-NOTICE.md",
-            "changes": "head sliced to blank + the amount alphabet; SAME_UPPER pads made explicit",
+            "notice": NOTICE,
+            "changes": "head sliced to blank + amount alphabet; SAME_UPPER pads (2 Conv, 1 MaxPool) explicit",
             "command": "python -m training.field_model --out onnx_models",
         },
         "input": {

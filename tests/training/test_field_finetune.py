@@ -1,0 +1,105 @@
+"""The field recogniser's fine-tune: synthetic labels match what is drawn, the quick path end to end
+(train, export, parity, card loads with FieldModel), and ``--resume`` continuing from a checkpoint."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch", reason="field fine-tuning needs the train extra (torch, onnx2torch)")
+pytest.importorskip("onnx2torch", reason="field fine-tuning needs the train extra (torch, onnx2torch)")
+
+from checkocr.field_model import FieldModel
+from checkocr.synth.pool import MnistTestPool
+from training import field_finetune as ff
+from training import field_synth as fs
+
+PATTERNS = {
+    "us": re.compile(
+        r"^(\$?\d{1,3}(,\d{3})*(\.\d\d)?|\$?\d+(\.\d\d)?|\*{1,3}\d{1,3}(,\d{3})*\.\d\d|\d{1,3}(,\d{3})*\d\d/100|\d{1,3}(,\d{3})*\d\d)$"
+    ),
+    "latam": re.compile(r"^(\d{1,3}([.,]\d{3})*|\d+)(\.-|-|=)?$"),
+    "indian": re.compile(r"^₹(\d{1,2}(,\d\d)*,\d{3}|\d{1,3}|\d+)(/-|-|\.00)?$"),
+}
+
+
+def tiny_pool() -> MnistTestPool:
+    """Ten blocky digits drawn with cv2: enough to exercise the generator without MNIST."""
+    import cv2
+
+    images = np.zeros((10, 28, 28), np.uint8)
+    for d in range(10):
+        cv2.putText(images[d], str(d), (6, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, 2)
+    return MnistTestPool(images, np.arange(10))
+
+
+@pytest.fixture(scope="module")
+def base_model() -> Path:
+    if not ff.BASE_MODEL.is_file():
+        pytest.skip(f"{ff.BASE_MODEL} not built (python -m training.field_model)")
+    return ff.BASE_MODEL
+
+
+@pytest.mark.parametrize("convention", fs.CONVENTIONS)
+def test_synthetic_labels_follow_the_convention_and_the_alphabet(convention: str) -> None:
+    pool = tiny_pool()
+    alphabet = "0123456789.,-/=*$₹"
+    for i in range(40):
+        rng = np.random.default_rng([5, i])
+        label, tokens, fmt = fs.compose(convention, rng)
+        assert set(label) <= set(alphabet), label
+        assert PATTERNS[convention].match(label), (convention, fmt, label)
+        drawn = "".join(t.char for t in tokens if t.kind != "space")
+        assert drawn == label, (fmt, drawn, label)  # what is drawn is the label, character for character
+    grey, label, _ = fs.synthetic_field(convention, pool, np.random.default_rng(3), fonts=())
+    assert grey.dtype == np.uint8 and grey.ndim == 2 and grey.shape[0] >= 8
+    assert grey.min() < 120 < grey.max()  # ink on paper
+
+
+def test_lakh_grouping() -> None:
+    assert fs.group(125000, ",", indian=True) == "1,25,000"
+    assert fs.group(8800000, ",", indian=True) == "88,00,000"
+    assert fs.group(999, ",", indian=True) == "999"
+    assert fs.group(25441, ".") == "25.441"
+
+
+def test_trainable_module_matches_onnxruntime(base_model: Path) -> None:
+    import onnxruntime as ort
+    import torch
+
+    model = ff.trainable(base_model).eval()
+    assert any(p.numel() == 120 * 19 for p in model.parameters())  # the head is trainable
+    session = ort.InferenceSession(str(base_model), providers=["CPUExecutionProvider"])
+    batch = np.random.default_rng(0).uniform(-1, 1, (2, 3, 48, 320)).astype(np.float32)
+    with torch.no_grad():
+        ours = torch.softmax(model(torch.from_numpy(batch)), -1).numpy()
+    assert np.abs(ours - session.run(None, {"image": batch})[0]).max() < 1e-4
+
+
+def test_quick_run_end_to_end_and_resume(tmp_path: Path, data_dir: Path, base_model: Path) -> None:
+    if not (data_dir / "orand-car-a-dev" / "labels.tsv").is_file():
+        pytest.skip(f"ORAND dev fields not found under {data_dir}")
+    options = ff.FieldTrainOptions(
+        data_dir=data_dir, out_dir=tmp_path / "run", quick=True, folds=2, steps=4, batch=4, synth_eval=30
+    )
+    card = ff.run(options)
+    model = FieldModel(tmp_path / "run" / "field.onnx")  # card and sha256 check out
+    assert model.alphabet == FieldModel(base_model).alphabet
+    assert card["metrics"]["parity_torch_vs_onnxruntime"]["max_abs_diff"] < 1e-4
+    oof = np.load(tmp_path / "run-cv" / "oof.npz", allow_pickle=True)
+    assert len(oof["names"]) == len(oof["frames"]) == len(oof["labels"])
+    assert all(f.shape[1] == 19 for f in oof["frames"])
+    assert {int(k) for k in oof["fold"]} == {0, 1}
+    # --resume: a run that stopped with its checkpoint at step 2 continues from there to step 4.
+    real = [ff.Example(np.full((40, 120), 255, np.uint8), "12")]
+    base = FieldModel(base_model)
+    pool = tiny_pool()
+    first = ff.FieldTrainOptions(data_dir=data_dir, out_dir=tmp_path, steps=2, batch=2, checkpoint_every=1)
+    _, facts = ff.train_run(tmp_path / "resume", real, pool, first, base)
+    assert facts["steps"] == 2 and (tmp_path / "resume" / "checkpoint.pt").is_file()
+    resumed = ff.FieldTrainOptions(data_dir=data_dir, out_dir=tmp_path, steps=4, batch=2, resume=True)
+    _, facts = ff.train_run(tmp_path / "resume", real, pool, resumed, base)
+    assert facts["steps"] == 4 and facts["resumed_from_step"] == 2
