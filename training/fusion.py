@@ -85,16 +85,20 @@ def digit_text(result: Assembly) -> str:
 
 
 def read_item(
-    reader: Reader, grey: np.ndarray, region: str, oof: np.ndarray | None
+    reader: Reader,
+    grey: np.ndarray,
+    region: str,
+    oof: np.ndarray | None,
+    fold_model: FieldModel | None = None,
 ) -> tuple[list[Candidate], float, Assembly, Assembly]:
     """(candidates, location confidence, field reading, digit reading) of one image, with the
-    out-of-fold frames when given."""
+    out-of-fold frames when given (``oof`` for this very crop, or the fold model that held it out)."""
     assert reader.field_model is not None
     location = reader.locate(grey, region)  # type: ignore[arg-type]
     field = cut_field(grey, location.reading_box, location.tilt)
     digits = reader.read_digits(field, location, "auto", {})
     try:
-        frames = reader.field_model.frames(field.image)
+        frames = (fold_model or reader.field_model).frames(field.image)
     except ValueError:
         return [], location.confidence, Assembly(None, None, 0.0, True, []), digits
     if oof is not None:
@@ -104,13 +108,15 @@ def read_item(
     return found, location.confidence, field_reading, digits
 
 
-def collect(reader: Reader, data_dir: Path, oof: dict[str, np.ndarray], synth_count: int) -> list[Item]:
+def collect(reader: Reader, data_dir: Path, oof: OutOfFold, synth_count: int) -> list[Item]:
     """Every dev item read by both readers: ORAND fields, IDRBT cheques, synthetic checks (dev seed)."""
     items: list[Item] = []
 
     def add(set_name: str, name: str, grey: np.ndarray, region: str, cents: int | None, label: str | None):
+        key = f"{set_name}/{name}"
+        same_crop = oof.frames.get(key) if region == "field" else None
         found, location, field_reading, digits = read_item(
-            reader, grey, region, oof.get(f"{set_name}/{name}")
+            reader, grey, region, same_crop, oof.model_for(key)
         )
         correct = [judge(c.assembly.amount_cents, amount_digits(c.text), cents, label) for c in found]
         context = Context(
@@ -288,12 +294,32 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_oof(path: Path | None) -> dict[str, np.ndarray]:
-    """Out-of-fold frames keyed "set/name" from the field fine-tune's cross-validation."""
-    if path is None:
-        return {}
-    data = np.load(path, allow_pickle=True)
-    return {str(k): np.asarray(v) for k, v in zip(data["keys"], data["frames"], strict=True)}
+@dataclass
+class OutOfFold:
+    """A fine-tuned field model's cross-validation: each real field's out-of-fold frames, which fold
+    held each item out, and the fold models (to read what the frames do not cover, such as whole
+    IDRBT cheques whose fold model saw only other cheques' amount boxes)."""
+
+    frames: dict[str, np.ndarray]
+    folds: dict[str, int]
+    models: dict[int, FieldModel]
+
+    @classmethod
+    def load(cls, path: Path | None) -> OutOfFold:
+        if path is None:
+            return cls({}, {}, {})
+        data = np.load(path, allow_pickle=True)
+        names = [str(n) for n in data["names"]]
+        frames = {n: np.asarray(f) for n, f in zip(names, data["frames"], strict=True)}
+        folds = {n: int(k) for n, k in zip(names, data["fold"], strict=True)}
+        models = {
+            k: FieldModel(path.parent / f"fold{k}" / "field.onnx", threads=1)
+            for k in sorted(set(folds.values()))
+        }
+        return cls(frames, folds, models)
+
+    def model_for(self, key: str) -> FieldModel | None:
+        return self.models.get(self.folds[key]) if key in self.folds else None
 
 
 def main() -> None:
@@ -316,7 +342,7 @@ def main() -> None:
     if args.cache and args.cache.is_file():
         items = pickle.loads(args.cache.read_bytes())  # noqa: S301 - our own file, written below
     else:
-        items = collect(reader, args.data_dir, load_oof(args.oof), args.synth_count)
+        items = collect(reader, args.data_dir, OutOfFold.load(args.oof), args.synth_count)
         if args.cache:
             args.cache.write_bytes(pickle.dumps(items))
     probability, chosen_right, fold_weights = out_of_fold(items, args.seed)
