@@ -30,7 +30,6 @@ from checkocr.schemas import Alternative, Character
 Decimal = Literal["auto", ".", ","]
 DIGITS = "0123456789"
 ALTERNATIVE_MIN = 0.001
-GROUP_MARKS = {".", ",", "'", " "}
 
 # Structure factors: how often the layout reading is right when the evidence is weak.
 AMBIGUOUS_DECIMAL = 0.93  # one separator with two digits after it: decimal point or a lost digit?
