@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from checkocr.options import ReaderName
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_PATH = PROJECT_ROOT / "onnx_models" / "digits.onnx"
 DEFAULT_FIELD_MODEL_PATH = PROJECT_ROOT / "onnx_models" / "field.onnx"
@@ -47,7 +49,7 @@ class Settings(BaseSettings):
     fusion_card_path: Path = Field(
         DEFAULT_FUSION_CARD_PATH, description="The fused reader's calibration card (training/fusion.py)"
     )
-    reader: Literal["digits", "field", "fused"] = Field(
+    reader: ReaderName = Field(
         "fused", description="Default reader: digits (split + classify), field (CTC over the field), fused"
     )
     accept_threshold: float = Field(

@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, PrivateAttr
 
+from checkocr.options import ReaderName
+
 BBox = tuple[int, int, int, int]  # x, y, width, height in pixels of the submitted image
 
-ReaderName = Literal["digits", "field", "fused"]
 CharKind = Literal["digit", "separator", "currency", "asterisk", "terminator", "fraction", "unknown"]
 
 

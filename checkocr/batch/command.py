@@ -21,10 +21,10 @@ from checkocr.batch.runner import BatchOptions, run_batch
 from checkocr.batch.sources import InputError
 from checkocr.config import Settings
 from checkocr.model_card import ModelError
+from checkocr.options import REGIONS, Engine, OutputFormat
 
-REGIONS = ("auto", "field")
-ENGINES = ("local", "ray")
-FORMATS = ("jsonl", "csv")
+ENGINES: tuple[str, ...] = tuple(Engine)
+FORMATS: tuple[str, ...] = tuple(OutputFormat)
 
 
 class Terminated(KeyboardInterrupt):

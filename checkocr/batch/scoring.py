@@ -10,16 +10,16 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from checkocr.config import Settings
 from checkocr.imageio import ImageDecodeError
+from checkocr.options import Region
 from checkocr.schemas import BatchError
 
 if TYPE_CHECKING:
     from checkocr.reader import Reader
 
-Region = Literal["auto", "field"]
 Record = dict[str, Any]
 Item = tuple[str, str]  # (path to open, source key written to the output)
 
