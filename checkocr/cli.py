@@ -253,6 +253,7 @@ def read(
 
     overrides = {"model_path": model_path, "reader": reader.value if reader else None}
     settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
+    settings = settings.model_copy(update={"threads": settings.intra_op_threads(1)})  # one read at a time
     try:
         amount_reader = Reader.from_settings(settings)
     except ModelError as exc:
