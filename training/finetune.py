@@ -36,6 +36,7 @@ from onnx import numpy_helper
 from checkocr.classifier import DigitClassifier
 from checkocr.imageio import read_file_grey
 from checkocr.mnist import load_mnist, sha256_of
+from checkocr.model_card import data_relative
 from checkocr.reader import Reader, Region
 from checkocr.synth import MnistTestPool, generate_check
 from training import evaluate
@@ -377,7 +378,7 @@ def run(options: FinetuneOptions) -> dict[str, Any]:
             "rebuild_max_abs_diff": rebuild_difference,
             "fields": [
                 {
-                    "folder": str(folder),
+                    "folder": data_relative(folder, options.data_dir),
                     "labels_sha256": sha256_of(folder / "labels.tsv"),
                     "fields_used": harvest.fields_used,
                     "fields_seen": harvest.fields_seen,
