@@ -68,7 +68,7 @@ class CardBase(BaseModel):
 
 
 class ModelCard(CardBase):
-    """The digit classifier's card (DESIGN.md's contract)."""
+    """The digit classifier's card (the contract in docs/architecture.md, "Model cards")."""
 
     framework: dict[str, str]
     input: InputSpec

@@ -1,4 +1,5 @@
-"""The reading result of DESIGN.md: the one shape the service, ``checkocr read --json`` and batch share."""
+"""The reading result: the one shape the service, ``checkocr read --json`` and batch share
+(the contract is in docs/architecture.md, "Reading result")."""
 
 from __future__ import annotations
 

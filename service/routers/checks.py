@@ -1,4 +1,4 @@
-"""POST /v1/checks/read: one check image in, DESIGN's Reading out (+ the expected-amount match)."""
+"""POST /v1/checks/read: one check image in, the Reading out (+ the expected-amount match)."""
 
 from __future__ import annotations
 
