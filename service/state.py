@@ -22,8 +22,7 @@ if TYPE_CHECKING:
     from checkocr.reader import Reader
 
 logger = logging.getLogger("checkocr.service")
-# From the installed distribution, not ``checkocr.__version__``: under pytest the tests/checkocr folder
-# can shadow the package's __init__ (a namespace portion), so package attributes are not reliable there.
+# The installed distribution's version: pyproject.toml is its one source.
 SERVICE_VERSION = metadata.version("checkocr")
 
 
