@@ -44,8 +44,7 @@ def synth(
         raise fail("give --out FOLDER for images, or --x937 FILE for a cash letter")
     if wrong_share:
         raise fail("--wrong-share only applies with --x937")
-    from checkocr.mnist import MnistError
-    from checkocr.synth import MnistTestPool, SynthOptions, write_dataset
+    from checkocr.synth import SynthOptions, write_dataset
     from checkocr.synth.writer import validate
 
     try:
@@ -55,10 +54,7 @@ def synth(
         )
     except ValueError as exc:
         raise fail(str(exc)) from exc
-    try:
-        pool = MnistTestPool.from_data_dir(resolve_data_dir(data_dir))
-    except MnistError as exc:
-        raise fail(str(exc)) from exc
+    pool = mnist_pool(data_dir)
     try:
         truths = write_dataset(
             out, count, seed, pool, kind.value, image_format.value, options, progress=progress
@@ -80,8 +76,6 @@ def synth_cash_letter(
     progress: bool,
 ) -> None:
     """``checkocr synth --x937 FILE``: synthetic checks (G4 TIFF fronts) in one X9.37 file."""
-    from checkocr.mnist import MnistError
-    from checkocr.synth import MnistTestPool
     from checkocr.x937.synth import truth_path, write_synthetic
     from checkocr.x937.writer import ENCODINGS, FRAMINGS
 
@@ -93,10 +87,7 @@ def synth_cash_letter(
         raise fail(f"--wrong-share must be between 0 and 1, got {wrong_share}")
     if encoding not in ENCODINGS or framing not in FRAMINGS:
         raise fail(f"--encoding must be one of {ENCODINGS} and --framing one of {FRAMINGS}")
-    try:
-        pool = MnistTestPool.from_data_dir(resolve_data_dir(data_dir))
-    except MnistError as exc:
-        raise fail(str(exc)) from exc
+    pool = mnist_pool(data_dir)
     try:
         summary = write_synthetic(
             path,
@@ -116,3 +107,14 @@ def synth_cash_letter(
         f"wrote {summary.items} check items ({round(count * wrong_share)} keyed wrong, {encoding}, "
         f"{framing}, {summary.bytes} bytes) to {path}; ground truth in {truth_path(path)}"
     )
+
+
+def mnist_pool(data_dir: Path | None):
+    """The MNIST test digits the synthetic amounts are written with (a one-line error when missing)."""
+    from checkocr.mnist import MnistError
+    from checkocr.synth import MnistTestPool
+
+    try:
+        return MnistTestPool.from_data_dir(resolve_data_dir(data_dir))
+    except MnistError as exc:
+        raise fail(str(exc)) from exc
