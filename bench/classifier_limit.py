@@ -361,7 +361,8 @@ def run(ctx: Context) -> PartReport:
         lever_columns,
         lever_rows,
         note="Δ pp: accuracy change against fp32 as shipped; max |Δp|: largest change of any class "
-        "probability (quantisation also moves the calibrated confidences the accept threshold relies on).",
+        "probability (quantisation also moves the class probabilities the reading's confidence is "
+        "built from).",
     )
 
     report.tables = [matrix_table, peak_table, flop_table, layout_table, lever_table]

@@ -40,7 +40,7 @@ PARTS: dict[str, tuple[str, str]] = {
     "peers": ("bench.peers", "Peers side by side: Tesseract and GOCR"),
 }
 VERSIONED = (
-    "numpy", "onnxruntime", "onnx", "opencv-python-headless", "scikit-image", "pillow", "fastapi",
+    "numpy", "onnxruntime", "onnx", "opencv-python-headless", "pillow", "fastapi",
     "uvicorn", "httpx", "matplotlib",
 )  # fmt: skip
 SECTION_START = "<!-- bench:{key}:start -->"

@@ -14,8 +14,8 @@
   the true field box) and the exact amount (the amount string, cents included).
 - Speed: whole 200-dpi synthetic checks read from PNG bytes on one thread; p50/p95 by stage.
 
-An unreadable field counts with confidence 0 and as wrong. ``bench_sets`` gives the per-item results
-to ``bench/accuracy_part.py`` (``python -m bench accuracy``).
+An unreadable field counts with confidence 0 and as wrong. ``bench/accuracy_part.py`` (``python -m bench
+accuracy``) turns the judges' per-item results into the benchmark's read-rate curves.
 """
 
 from __future__ import annotations
@@ -303,28 +303,6 @@ def run_reader(reader, which: str, args: argparse.Namespace) -> None:
 def reader_models(reader, which: str) -> list:
     models = [reader.classifier.info] if which != "field" else []
     return models + ([reader.field_model.info] if reader.field_model is not None else [])
-
-
-def bench_sets(ctx) -> list:
-    """Per-item results for ``python -m bench accuracy`` (bench/accuracy_part.py)."""
-    from bench.accuracy_part import ScoredSet
-
-    reader = ctx.reader(threads=1)
-    results = [
-        judge_synth(reader, ctx.data_dir, 100 if ctx.quick else 1000, ctx.seed or DEFAULT_SEED),
-        judge_orand(reader, ctx.data_dir),
-        judge_idrbt(reader, ctx.data_dir),
-    ]
-    return [
-        ScoredSet(
-            r.name,
-            tuple(r.confidences),
-            tuple(r.correct),
-            note=f"field found {r.found_rate:.1%}." if not all(r.found) or "ORAND" not in r.name else "",
-        )
-        for r in results
-        if r is not None
-    ]
 
 
 if __name__ == "__main__":

@@ -55,10 +55,6 @@ def summarise(values: Sequence[float]) -> LatencySummary:
     return LatencySummary(len(data), percentile(data, 50), percentile(data, 95), percentile(data, 99), mean)
 
 
-def rate_per_second(items: int, seconds: float) -> float:
-    return ratio(items, seconds)
-
-
 @dataclass(frozen=True)
 class CurvePoint:
     """One accept threshold and what a bank would see at it.
@@ -86,10 +82,6 @@ class CurvePoint:
     @property
     def misread_rate(self) -> float:
         return ratio(self.accepted - self.correct_accepted, self.accepted)
-
-    @property
-    def accept_rate(self) -> float:
-        return ratio(self.accepted, self.total)
 
 
 def read_error_curve(confidences: Sequence[float], correct: Sequence[bool]) -> list[CurvePoint]:

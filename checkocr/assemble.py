@@ -21,16 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
+from checkocr.options import DECIMALS, Decimal
 from checkocr.schemas import Alternative, Character
 
-Decimal = Literal["auto", ".", ","]
 DIGITS = "0123456789"
 ALTERNATIVE_MIN = 0.001
-GROUP_MARKS = {".", ",", "'", " "}
 
 # Structure factors: how often the layout reading is right when the evidence is weak.
 AMBIGUOUS_DECIMAL = 0.93  # one separator with two digits after it: decimal point or a lost digit?
@@ -220,7 +218,7 @@ def tail_marks(glyphs: Sequence[Glyph]) -> int:
 
 def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", accept_threshold: float = 0.9) -> Assembly:
     """The amount, integer cents, confidence and characters of a left-to-right glyph list."""
-    if decimal not in ("auto", ".", ","):
+    if decimal not in DECIMALS:
         raise AssemblyError(f"decimal must be 'auto', '.' or ',', not {decimal!r}")
     work = list(glyphs)
     for glyph in work:  # checked before sorting, which reads .bbox

@@ -3,34 +3,43 @@ never pays for TensorFlow and ``checkocr --help`` is instant."""
 
 from __future__ import annotations
 
-import importlib
-import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
-from types import ModuleType
 from typing import Annotated
 
 import typer
 
-from checkocr.config import DEFAULT_MODEL_PATH, get_settings
+from checkocr.cli_support import environment_help, fail, resolve_data_dir, training_module
+from checkocr.cli_synth import synth
+from checkocr.config import PROJECT_ROOT, Settings
+from checkocr.options import (
+    DecimalChoice,
+    Engine,
+    OutputFormat,
+    ReaderChoice,
+    RegionChoice,
+)
+
+# batch checks its own options (checkocr/batch/command.py) so that a bad value is one error line, as
+# docs/batch.md promises; its --help lists the values through the metavar.
 
 
-class ReaderChoice(StrEnum):
-    """Which reader reads the field (``--help`` lists these values)."""
+def choices(options: type[StrEnum]) -> str:
+    return "[" + "|".join(options) + "]"
 
-    digits = "digits"
-    field = "field"
-    fused = "fused"
 
+MNIST_BASE_MODEL = PROJECT_ROOT / "onnx_models" / "digits-mnist.onnx"
 
 READER_HELP = (
     "digits: split + classify; field: CTC over the whole field; fused: both (default CHECKOCR_READER)"
 )
 
+
 app = typer.Typer(
     name="checkocr",
     help="Read the handwritten courtesy amount on bank checks.",
+    epilog=environment_help(),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -40,30 +49,6 @@ app = typer.Typer(
 @app.callback()
 def main_options() -> None:
     """checkocr: check-amount OCR. Settings come from CHECKOCR_* environment variables."""
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Prints a one-line error (never a traceback) and returns the exit to raise."""
-    typer.echo(f"checkocr: error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def resolve_data_dir(data_dir: Path | None) -> Path:
-    """--data-dir, else CHECKOCR_DATA_DIR, else ../shared/data beside the project."""
-    resolved = data_dir or get_settings().data_dir
-    if resolved is None:
-        raise fail("no data folder: pass --data-dir or set CHECKOCR_DATA_DIR")
-    return resolved
-
-
-def training_module(name: str, purpose: str) -> ModuleType:
-    """Imports a module of ``training`` with its progress logged: TensorFlow comes only with the train
-    extra, so a serving install gets a fix to run instead of an ImportError."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        raise fail(f"{purpose} needs the train extra ({exc}); run: pip install '.[train]'") from exc
 
 
 @app.command()
@@ -130,8 +115,8 @@ def finetune(
         Path | None, typer.Option(help="Folder holding mnist/ (default CHECKOCR_DATA_DIR)")
     ] = None,
     base: Annotated[
-        Path, typer.Option(help="Shipped CNN to start from (with its card)")
-    ] = DEFAULT_MODEL_PATH,
+        Path, typer.Option(help="MNIST-only CNN to start from (with its card)")
+    ] = MNIST_BASE_MODEL,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("runs/finetune"),
     quick: Annotated[bool, typer.Option(help="A few hundred MNIST images and 20 synthetic checks")] = False,
     cross_validate: Annotated[
@@ -179,16 +164,21 @@ def batch(
         Path, typer.Argument(metavar="INPUT", help="Image folder (recursive) or list file")
     ],
     out: Annotated[Path, typer.Option("--out", help="Output file, one line per source")],
-    region: Annotated[str, typer.Option(help="auto: find the amount field; field: images are it")] = "auto",
+    region: Annotated[
+        str,
+        typer.Option(metavar=choices(RegionChoice), help="auto: find the amount field; field: images are it"),
+    ] = "auto",
     workers: Annotated[
         int | None, typer.Option(min=1, help="Processes/actors (default: usable CPUs)")
     ] = None,
-    engine: Annotated[str, typer.Option(help="local (process pool) or ray (Ray Data)")] = "local",
+    engine: Annotated[
+        str, typer.Option(metavar=choices(Engine), help="local: a process pool; ray: Ray Data")
+    ] = "local",
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (default: local Ray)")] = None,
     resume: Annotated[bool, typer.Option(help="Skip sources already in --out; repair a torn end")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a non-empty --out instead of refusing")] = False,
     output_format: Annotated[
-        str | None, typer.Option("--format", help="jsonl or csv (default: --out suffix)")
+        str | None, typer.Option("--format", metavar=choices(OutputFormat), help="Default: the --out suffix")
     ] = None,
     model_path: Annotated[Path | None, typer.Option(help="ONNX model (default CHECKOCR_MODEL_PATH)")] = None,
     chunk_size: Annotated[int, typer.Option(min=1, help="Files per worker task")] = 16,
@@ -234,8 +224,6 @@ def serve(
         raise fail(f"serving needs the serve extra ({exc}); run: pip install '.[serve]'") from exc
     from pydantic import ValidationError
 
-    from checkocr.config import Settings
-
     overrides = {"host": host, "port": port, "model_path": model_path}
     try:
         settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
@@ -248,132 +236,24 @@ def serve(
 
 
 @app.command()
-def synth(
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (created if missing)")] = None,
-    count: Annotated[int, typer.Option(help="Number of images (with --x937: of check items)")] = 0,
-    seed: Annotated[int, typer.Option(help="Same seed, byte-identical files")] = 0,
-    kind: Annotated[str, typer.Option(help="check (whole check) or field (courtesy-amount crop)")] = "check",
-    image_format: Annotated[
-        str, typer.Option("--format", help="png, jpeg, tiff (bitonal G4) or mixed")
-    ] = "png",
-    layout: Annotated[str, typer.Option(help="personal, business or mixed")] = "mixed",
-    dpi: Annotated[str, typer.Option(help="200, 300 or mixed")] = "mixed",
-    data_dir: Annotated[
-        Path | None, typer.Option(help="Folder holding mnist/ (default CHECKOCR_DATA_DIR)")
-    ] = None,
-    progress: Annotated[bool, typer.Option(help="Progress bar on stderr")] = True,
-    x937: Annotated[
-        Path | None, typer.Option("--x937", help="Write an X9.37 cash letter FILE instead of --out images")
-    ] = None,
-    wrong_share: Annotated[
-        float, typer.Option(help="With --x937: share of items keyed with a wrong amount")
-    ] = 0.0,
-    encoding: Annotated[str, typer.Option(help="With --x937: ebcdic or ascii")] = "ebcdic",
-    framing: Annotated[str, typer.Option(help="With --x937: prefixed (4-byte lengths), fixed")] = "prefixed",
-) -> None:
-    """Synthetic US checks with handwritten amounts from MNIST test digits, and exact ground truth."""
-    if x937 is not None:
-        synth_cash_letter(x937, out, count, seed, wrong_share, encoding, framing, data_dir, progress)
-        return
-    if out is None:
-        raise fail("give --out FOLDER for images, or --x937 FILE for a cash letter")
-    if wrong_share:
-        raise fail("--wrong-share only applies with --x937")
-    from checkocr.mnist import MnistError
-    from checkocr.synth import MnistTestPool, SynthOptions, write_dataset
-    from checkocr.synth.writer import validate
-
-    try:
-        validate(count, seed, kind, image_format)
-        if dpi not in ("200", "300", "mixed"):
-            raise ValueError(f"dpi must be 200, 300 or mixed, got {dpi!r}")
-        options = SynthOptions(
-            layout=None if layout == "mixed" else layout, dpi=None if dpi == "mixed" else int(dpi)
-        )
-    except ValueError as exc:
-        raise fail(str(exc)) from exc
-    try:
-        pool = MnistTestPool.from_data_dir(resolve_data_dir(data_dir))
-    except MnistError as exc:
-        raise fail(str(exc)) from exc
-    try:
-        truths = write_dataset(out, count, seed, pool, kind, image_format, options, progress=progress)
-    except OSError as exc:
-        raise fail(f"cannot write to {out}: {exc.strerror or exc}") from exc
-    typer.echo(f"wrote {len(truths)} {kind} images with ground truth and index.jsonl to {out}")
-
-
-def synth_cash_letter(
-    path: Path,
-    out: Path | None,
-    count: int,
-    seed: int,
-    wrong_share: float,
-    encoding: str,
-    framing: str,
-    data_dir: Path | None,
-    progress: bool,
-) -> None:
-    """``checkocr synth --x937 FILE``: synthetic checks (G4 TIFF fronts) in one X9.37 file."""
-    from checkocr.mnist import MnistError
-    from checkocr.synth import MnistTestPool
-    from checkocr.x937.synth import truth_path, write_synthetic
-    from checkocr.x937.writer import ENCODINGS, FRAMINGS
-
-    if out is not None:
-        raise fail("--x937 writes one file; drop --out")
-    if count < 1:
-        raise fail(f"count must be at least 1, got {count}")
-    if not 0.0 <= wrong_share <= 1.0:
-        raise fail(f"--wrong-share must be between 0 and 1, got {wrong_share}")
-    if encoding not in ENCODINGS or framing not in FRAMINGS:
-        raise fail(f"--encoding must be one of {ENCODINGS} and --framing one of {FRAMINGS}")
-    try:
-        pool = MnistTestPool.from_data_dir(resolve_data_dir(data_dir))
-    except MnistError as exc:
-        raise fail(str(exc)) from exc
-    try:
-        summary = write_synthetic(
-            path,
-            count,
-            seed,
-            pool,
-            wrong_share,
-            encoding,
-            framing,
-            progress,  # type: ignore[arg-type]
-        )
-    except ValueError as exc:
-        raise fail(str(exc)) from exc
-    except OSError as exc:
-        raise fail(f"cannot write {path}: {exc.strerror or exc}") from exc
-    typer.echo(
-        f"wrote {summary.items} check items ({round(count * wrong_share)} keyed wrong, {encoding}, "
-        f"{framing}, {summary.bytes} bytes) to {path}; ground truth in {truth_path(path)}"
-    )
-
-
-@app.command()
 def read(
     images: Annotated[list[Path], typer.Argument(metavar="IMAGE...", help="Check or field images")],
     field: Annotated[bool, typer.Option("--field", help="The images are already the amount field")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One Reading JSON object per line")] = False,
-    decimal: Annotated[str, typer.Option(help="Decimal mark: auto, '.' or ','")] = "auto",
+    decimal: Annotated[DecimalChoice, typer.Option(help="Decimal mark")] = DecimalChoice.auto,
     model_path: Annotated[Path | None, typer.Option(help="ONNX model (default CHECKOCR_MODEL_PATH)")] = None,
     reader: Annotated[ReaderChoice | None, typer.Option(help=READER_HELP)] = None,
 ) -> None:
     """Read the courtesy amount of one or more checks; a broken file is reported and the rest go on."""
     import json
 
-    from checkocr.config import Settings
     from checkocr.imageio import ImageDecodeError
     from checkocr.model_card import ModelError
     from checkocr.reader import Reader
 
-    if decimal not in ("auto", ".", ","):
-        raise fail(f"--decimal must be auto, '.' or ',', not {decimal!r}")
     overrides = {"model_path": model_path, "reader": reader.value if reader else None}
     settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
+    settings = settings.model_copy(update={"threads": settings.intra_op_threads(1)})  # one read at a time
     try:
         amount_reader = Reader.from_settings(settings)
     except ModelError as exc:
@@ -383,7 +263,7 @@ def read(
     limit = settings.max_image_pixels
     for path in images:
         try:
-            reading = amount_reader.read_path(path, region=region, decimal=decimal, max_pixels=limit)
+            reading = amount_reader.read_path(path, region=region, decimal=decimal.value, max_pixels=limit)
         except ImageDecodeError as exc:
             failures += 1
             typer.echo(f"checkocr: error: {path}: {exc.detail}", err=True)
@@ -399,6 +279,9 @@ def read(
             )
     if failures:
         raise typer.Exit(1)
+
+
+app.command()(synth)
 
 
 @app.command("train-field")

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from checkocr.options import ReaderName
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_PATH = PROJECT_ROOT / "onnx_models" / "digits.onnx"
 DEFAULT_FIELD_MODEL_PATH = PROJECT_ROOT / "onnx_models" / "field.onnx"
@@ -47,7 +49,7 @@ class Settings(BaseSettings):
     fusion_card_path: Path = Field(
         DEFAULT_FUSION_CARD_PATH, description="The fused reader's calibration card (training/fusion.py)"
     )
-    reader: Literal["digits", "field", "fused"] = Field(
+    reader: ReaderName = Field(
         "fused", description="Default reader: digits (split + classify), field (CTC over the field), fused"
     )
     accept_threshold: float = Field(
@@ -69,7 +71,11 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(30.0, gt=0)
     max_concurrency: int = Field(0, ge=0, description="Concurrent reads; 0 means usable CPUs")
     max_queue: int = Field(16, ge=0, description="Requests allowed to wait for a slot before 503")
-    threads: int = Field(1, ge=1, description="onnxruntime intra-op threads per session")
+    threads: int = Field(
+        1,
+        ge=1,
+        description="onnxruntime intra-op threads per model session (unset: usable CPUs / sessions at once)",
+    )
     workers: int = Field(0, ge=0, description="Batch worker processes; 0 means usable CPUs")
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
@@ -86,6 +92,14 @@ class Settings(BaseSettings):
 
     def effective_workers(self) -> int:
         return self.workers or usable_cpus()
+
+    def intra_op_threads(self, parallel: int) -> int:
+        """onnxruntime intra-op threads per model session: CHECKOCR_THREADS when set, else the usable CPUs
+        divided among the ``parallel`` sessions that run at once (the service: its inference slots;
+        batch: its worker processes; ``checkocr read``: one)."""
+        if "threads" in self.model_fields_set:
+            return self.threads
+        return max(1, usable_cpus() // max(1, parallel))
 
 
 @lru_cache

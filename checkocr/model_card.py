@@ -68,7 +68,7 @@ class CardBase(BaseModel):
 
 
 class ModelCard(CardBase):
-    """The digit classifier's card (DESIGN.md's contract)."""
+    """The digit classifier's card (the contract in docs/architecture.md, "Model cards")."""
 
     framework: dict[str, str]
     input: InputSpec
@@ -112,3 +112,12 @@ def load_card(
                 "the file is damaged or does not belong to this card"
             )
     return card
+
+
+def data_relative(path: Path, data_dir: Path) -> str:
+    """How a card names a data file or folder: relative to the data folder (``CHECKOCR_DATA_DIR``), so
+    a card records no machine's layout; a path outside it by its name alone."""
+    try:
+        return path.resolve().relative_to(data_dir.resolve()).as_posix()
+    except ValueError:
+        return path.name

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import cv2
 import numpy as np
@@ -26,14 +25,13 @@ from checkocr.heap import keep_freed_memory
 from checkocr.imageio import decode_grey, read_file_grey
 from checkocr.matching import KeyedAmount
 from checkocr.model_card import ModelError
+from checkocr.options import READERS, Region
 from checkocr.schemas import FieldInfo, ModelInfo, ReaderName, ReaderView, Reading
 from segmentation.clean import clean_field
 from segmentation.glyphs import to_digit_batch
 from segmentation.locate import FieldLocation, locate_field
 from segmentation.split import Segment, choose_options, segment_field
 
-Region = Literal["auto", "field"]
-READERS: tuple[ReaderName, ...] = ("digits", "field", "fused")
 DEFAULT_MAX_PIXELS = Settings.model_fields["max_image_pixels"].default
 SEPARATOR_CONFIDENCE = 0.9  # geometry-only kinds: how often the shape rule is right on dev data
 BOX_SIDE = 0.6  # a detected box is cut with margins: its sides span ~80% of the crop

@@ -1,4 +1,5 @@
-"""The reading result of DESIGN.md: the one shape the service, ``checkocr read --json`` and batch share."""
+"""The reading result: the one shape the service, ``checkocr read --json`` and batch share
+(the contract is in docs/architecture.md, "Reading result")."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, PrivateAttr
 
+from checkocr.options import ReaderName
+
 BBox = tuple[int, int, int, int]  # x, y, width, height in pixels of the submitted image
 
-ReaderName = Literal["digits", "field", "fused"]
 CharKind = Literal["digit", "separator", "currency", "asterisk", "terminator", "fraction", "unknown"]
 
 

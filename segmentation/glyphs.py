@@ -56,28 +56,6 @@ def match_stroke(image: np.ndarray, stroke_width: float) -> np.ndarray:
     return image
 
 
-MAX_SKEW = 0.6
-
-
-def deskew(image: np.ndarray) -> np.ndarray:
-    """Shears the glyph upright (OpenCV digits.py): writers slant, MNIST digits mostly stand straight.
-
-    The shear is the ratio of the second-order moments mu11/mu02, capped so that a genuinely slanted
-    shape such as a "/" is not turned into something else entirely.
-    """
-    moments = cv2.moments(image, binaryImage=True)
-    if abs(moments["mu02"]) < 1e-2:
-        return image
-    skew = float(np.clip(moments["mu11"] / moments["mu02"], -MAX_SKEW, MAX_SKEW))
-    height, width = image.shape
-    pad = int(np.ceil(abs(skew) * height)) + 1
-    out_w = width + 2 * pad
-    centre_y = moments["m01"] / moments["m00"]
-    # Inverse map: output column x samples input column x + skew * (y - centre_y) - pad.
-    matrix = np.float32([[1, skew, -skew * centre_y - pad], [0, 1, 0]])
-    return cv2.warpAffine(image, matrix, (out_w, height), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
-
-
 def to_digit_batch(images: Sequence[np.ndarray], stroke_width: float) -> np.ndarray:
     """Digit candidates (uint8 masks, ink 255) as the model's [N, 28, 28, 1] float32 input."""
     if not images:

@@ -87,10 +87,3 @@ def to_mnist(glyph: np.ndarray) -> np.ndarray:
     # Stretch so the darkest stroke reaches full ink, as the 8-bit MNIST strokes do.
     scaled = scaled / peak
     return place_by_centre_of_mass(scaled)
-
-
-def to_model_batch(glyphs: list[np.ndarray]) -> np.ndarray:
-    """Stacks normalised glyphs into the model's input tensor, float32 [N, 28, 28, 1] (NHWC)."""
-    if not glyphs:
-        return np.zeros((0, FRAME, FRAME, 1), dtype=np.float32)
-    return np.stack([to_mnist(glyph) for glyph in glyphs])[..., None].astype(np.float32)

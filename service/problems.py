@@ -34,7 +34,7 @@ TITLES = {
 }
 
 SLUGS = {
-    400: "bad-request",
+    400: "invalid-request",  # every 400, ours and FastAPI/Starlette's (a multipart body that does not parse)
     401: "unauthorized",
     404: "not-found",
     405: "method-not-allowed",

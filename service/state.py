@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING
 
-from checkocr.config import Settings, usable_cpus
+from checkocr.config import Settings
 from service.limits import InferencePool
 from service.metrics import ServiceMetrics
 
@@ -22,17 +22,14 @@ if TYPE_CHECKING:
     from checkocr.reader import Reader
 
 logger = logging.getLogger("checkocr.service")
-# From the installed distribution, not ``checkocr.__version__``: under pytest the tests/checkocr folder
-# can shadow the package's __init__ (a namespace portion), so package attributes are not reliable there.
+# The installed distribution's version: pyproject.toml is its one source.
 SERVICE_VERSION = metadata.version("checkocr")
 
 
 def intra_op_threads(settings: Settings) -> int:
     """onnxruntime threads per session: CHECKOCR_THREADS when set, else the CPUs this process may use
     (affinity/cgroup, not the host's core count) divided among the concurrent inference slots."""
-    if "threads" in settings.model_fields_set:
-        return settings.threads
-    return max(1, usable_cpus() // settings.effective_concurrency())
+    return settings.intra_op_threads(settings.effective_concurrency())
 
 
 @dataclass

@@ -20,7 +20,6 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,12 +33,19 @@ from keras import layers
 from onnx import numpy_helper
 
 from checkocr.classifier import DigitClassifier
-from checkocr.imageio import read_file_grey
 from checkocr.mnist import load_mnist, sha256_of
-from checkocr.reader import Reader, Region
-from checkocr.synth import MnistTestPool, generate_check
+from checkocr.model_card import data_relative
+from checkocr.reader import Reader
 from training import evaluate
-from training.data import VALIDATION_SIZE, Augmentation, Splits, augment_batch, make_splits, stratified_split
+from training.data import Augmentation, Splits, augment_batch, make_splits
+from training.harvest import (
+    Harvest,
+    concat,
+    harvest_fields,
+    harvest_synthetic,
+    read_field_labels,
+    training_pool,
+)
 from training.train import BATCH_SIZE, QUICK_LIMIT, ProgressBar, Trained, evaluate_candidate
 
 log = logging.getLogger("checkocr.finetune")
@@ -55,7 +61,6 @@ EPOCHS = 2
 LEARNING_RATE = 1e-4
 SYNTH_CHECKS = 1_500
 FOLDS = 2
-MAX_PIXELS = 40_000_000
 # The CNN of training.models, as (filters, kernel, stride, padding) per convolution; "drop" marks the
 # dropout layers, which the ONNX export leaves out and the fine tune puts back.
 CNN_LAYOUT: tuple[tuple[int, int, int, str] | str, ...] = (
@@ -86,97 +91,6 @@ class FinetuneOptions:
     real_repeat: int = REAL_REPEAT
     synth_checks: int = SYNTH_CHECKS
     command: str = field(default_factory=lambda: " ".join(["checkocr", *sys.argv[1:]]))
-
-
-@dataclass
-class Harvest:
-    """Labelled model inputs: uint8 [N, 28, 28] (ink 255), labels, and the field each came from."""
-
-    images: np.ndarray
-    labels: np.ndarray
-    groups: np.ndarray
-    fields_used: int
-    fields_seen: int
-
-    def subset(self, keep: np.ndarray) -> Harvest:
-        """The digits where ``keep`` holds (field counts are the whole harvest's)."""
-        return Harvest(
-            self.images[keep], self.labels[keep], self.groups[keep], self.fields_used, self.fields_seen
-        )
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-
-def read_field_labels(folder: Path) -> list[tuple[str, str]]:
-    """(image name, digit string) per line of ``folder/labels.tsv``; a malformed line stops the run."""
-    path = folder / "labels.tsv"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no labels file (expected 'image<TAB>digits' lines)")
-    rows = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        name, _, digits = line.partition("\t")
-        if not digits.isdigit():
-            raise ValueError(f"{path}:{number}: expected 'image<TAB>digits', got {line!r}")
-        rows.append((name, digits))
-    return rows
-
-
-def harvest(reader: Reader, examples: Iterable[tuple[np.ndarray, Region, list[int]]]) -> Harvest:
-    """Labelled model inputs from (image, region, label digits) examples, paired in order.
-
-    An example read with a digit too many or too few is left out: its pairing of images and labels is
-    unknown. The group of a digit is its example's position, so folds never split a field.
-    """
-    batches, labels, groups, seen = [], [], [], 0
-    for index, (grey, region, digits) in enumerate(examples):
-        seen += 1
-        inputs = reader.digit_inputs(grey, region)
-        if len(inputs) != len(digits):
-            continue
-        batches.append(inputs)
-        labels.extend(digits)
-        groups.extend([index] * len(digits))
-    if not batches:
-        return Harvest(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int64), 0, seen)
-    images = (np.concatenate(batches)[..., 0] * 255.0).round().astype(np.uint8)
-    return Harvest(images, np.array(labels, np.int64), np.array(groups, np.int64), len(batches), seen)
-
-
-def harvest_fields(reader: Reader, folder: Path) -> Harvest:
-    """Digits of the labelled fields in ``folder`` (``labels.tsv`` + ``images/``), read as given fields."""
-    examples = (
-        (read_file_grey(folder / "images" / name, MAX_PIXELS), "field", [int(d) for d in digits])
-        for name, digits in read_field_labels(folder)
-    )
-    result = harvest(reader, examples)
-    log.info(
-        "%s: %d of %d fields give %d digits", folder.name, result.fields_used, result.fields_seen, len(result)
-    )
-    return result
-
-
-def harvest_synthetic(reader: Reader, pool: MnistTestPool, count: int, seed: int) -> Harvest:
-    """Digits of whole synthetic checks drawn from ``pool`` (MNIST training digits), located as at serving."""
-    rng = np.random.default_rng(seed)
-
-    def examples() -> Iterator[tuple[np.ndarray, Region, list[int]]]:
-        for _ in range(count):
-            grey, truth = generate_check(rng, pool)
-            glyphs = sorted(truth["glyphs"], key=lambda g: g["bbox"][0])
-            yield grey, "auto", [int(g["char"]) for g in glyphs if g["kind"] == "digit"]
-
-    result = harvest(reader, examples())
-    log.info("synthetic: %d of %d checks give %d digits", result.fields_used, count, len(result))
-    return result
-
-
-def training_pool(splits_seed: int, mnist) -> MnistTestPool:
-    """MNIST training digits outside the validation split, so validation stays unseen."""
-    train_idx, _ = stratified_split(mnist.train_labels, VALIDATION_SIZE, splits_seed)
-    return MnistTestPool(mnist.train_images[train_idx], mnist.train_labels[train_idx], source="mnist-train")
 
 
 def rebuild_cnn(onnx_path: Path) -> tuple[keras.Model, float]:
@@ -264,17 +178,6 @@ def fine_tune(
     )
     notes = {"epochs": options.epochs, "examples_per_epoch": size, "learning_rate": LEARNING_RATE}
     return Trained("cnn", model, history.history, notes)
-
-
-def concat(parts: list[Harvest]) -> Harvest:
-    """The digits of several harvests as one training set (field counts summed)."""
-    return Harvest(
-        np.concatenate([p.images for p in parts]),
-        np.concatenate([p.labels for p in parts]),
-        np.concatenate([p.groups for p in parts]),
-        sum(p.fields_used for p in parts),
-        sum(p.fields_seen for p in parts),
-    )
 
 
 def card_for(model_path: Path, base_card: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]:
@@ -377,7 +280,7 @@ def run(options: FinetuneOptions) -> dict[str, Any]:
             "rebuild_max_abs_diff": rebuild_difference,
             "fields": [
                 {
-                    "folder": str(folder),
+                    "folder": data_relative(folder, options.data_dir),
                     "labels_sha256": sha256_of(folder / "labels.tsv"),
                     "fields_used": harvest.fields_used,
                     "fields_seen": harvest.fields_seen,

@@ -26,6 +26,7 @@ import tf2onnx
 from tqdm import tqdm
 
 from checkocr.mnist import FILES, load_mnist, mnist_dir, sha256_of
+from checkocr.model_card import data_relative
 from training import evaluate, report
 from training.data import Augmentation, Splits, eval_dataset, make_splits, train_dataset
 from training.export import (
@@ -316,7 +317,11 @@ def write_card(rows, best, reason, options, splits, started, aug, histories) -> 
         },
         "output": {"name": OUTPUT_NAME, "classes": [str(c) for c in range(10)], "calibrated": True},
         "training": {
-            "data": {name: {"sha256": FILES[name], "path": str(data_folder / name)} for name in FILES},
+            # Paths relative to the data folder (CHECKOCR_DATA_DIR): a card names no machine's layout.
+            "data": {
+                name: {"sha256": FILES[name], "path": data_relative(data_folder / name, options.data_dir)}
+                for name in FILES
+            },
             "split": {
                 "train": len(splits.x_train),
                 "validation": len(splits.x_val),

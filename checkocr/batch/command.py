@@ -21,10 +21,10 @@ from checkocr.batch.runner import BatchOptions, run_batch
 from checkocr.batch.sources import InputError
 from checkocr.config import Settings
 from checkocr.model_card import ModelError
+from checkocr.options import REGIONS, Engine, OutputFormat
 
-REGIONS = ("auto", "field")
-ENGINES = ("local", "ray")
-FORMATS = ("jsonl", "csv")
+ENGINES: tuple[str, ...] = tuple(Engine)
+FORMATS: tuple[str, ...] = tuple(OutputFormat)
 
 
 class Terminated(KeyboardInterrupt):
@@ -66,7 +66,7 @@ def run_batch_command(
     if ray_address and engine != "ray":
         return error("--ray-address only applies with --engine ray", 2)
     try:
-        overrides = {"model_path": model_path, "reader": reader}
+        overrides = {"model_path": model_path, "reader": reader, "workers": workers}
         settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -10,16 +10,16 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from checkocr.config import Settings
 from checkocr.imageio import ImageDecodeError
+from checkocr.options import Region
 from checkocr.schemas import BatchError
 
 if TYPE_CHECKING:
     from checkocr.reader import Reader
 
-Region = Literal["auto", "field"]
 Record = dict[str, Any]
 Item = tuple[str, str]  # (path to open, source key written to the output)
 
@@ -32,14 +32,17 @@ def load_reader(settings: Settings) -> Reader:
     """A Reader whose ONNX session uses one intra-op thread, and OpenCV single-threaded too.
 
     Batch parallelism comes from running one worker per core; letting each worker also spread one
-    image over every core would oversubscribe the CPUs and make throughput worse, not better.
+    image over every core would oversubscribe the CPUs and make throughput worse, not better. So the
+    session gets the usable CPUs divided among the workers (1 with the default one worker per CPU), or
+    CHECKOCR_THREADS when set.
     """
     import cv2
 
     from checkocr.reader import Reader
 
     cv2.setNumThreads(1)
-    return Reader.from_settings(settings.model_copy(update={"threads": 1}))
+    threads = settings.intra_op_threads(settings.effective_workers())
+    return Reader.from_settings(settings.model_copy(update={"threads": threads}))
 
 
 def score_chunk(reader: Reader, items: list[Item], region: Region, max_pixels: int) -> list[Record]:

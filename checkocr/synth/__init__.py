@@ -7,7 +7,7 @@ so reading these checks is a fair test. Typical use::
     grey, truth = generate_check(np.random.default_rng(7), pool)
     write_dataset(Path("synth"), count=100, seed=7, pool=pool, kind="field", file_format="mixed")
 
-Ground-truth amounts (``amount``) are DESIGN's decimal strings and always carry two decimals, also for
+Ground-truth amounts (``amount``) are the Reading's decimal strings and always carry two decimals, also for
 formats written without cents (``$ 25`` and ``25.-`` are ``"25.00"``). See docs/synth.md for every field.
 """
 

@@ -63,7 +63,7 @@ def whole_dollars(cents: int) -> int:
 
 
 def amount_string(cents: int) -> str:
-    """DESIGN's decimal string: '.' as decimal point, always two decimals."""
+    """The Reading's decimal string: '.' as decimal point, always two decimals."""
     return f"{cents // 100}.{cents % 100:02d}"
 
 

@@ -11,12 +11,13 @@ are read by the same code as ``checkocr batch FILE.x937``, and each match is the
 from __future__ import annotations
 
 import threading
-from typing import Annotated, Any, BinaryIO, Literal
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from checkocr.matching import ExpectedAmountMatch
+from checkocr.options import Region
 from checkocr.schemas import Reading
 from checkocr.x937.items import CheckItem, ItemReader
 from checkocr.x937.reader import Problem as FileProblem
@@ -28,8 +29,6 @@ from service.problems import Problem, problem_doc
 from service.uploads import receive_file
 
 router = APIRouter(prefix="/v1/cash-letters", tags=["cash-letters"], dependencies=[ApiKey])
-
-Region = Literal["auto", "field"]
 
 
 class CashLetterItem(BaseModel):

@@ -1,8 +1,8 @@
-"""POST /v1/checks/read: one check image in, DESIGN's Reading out (+ the expected-amount match)."""
+"""POST /v1/checks/read: one check image in, the Reading out (+ the expected-amount match)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from pydantic import TypeAdapter, ValidationError
@@ -15,6 +15,7 @@ from checkocr.matching import (
     match_expected,
     parse_amount,
 )
+from checkocr.options import DECIMALS, READERS, REGIONS, Decimal, ReaderName, Region
 from checkocr.schemas import Reading
 from service.auth import ApiKey
 from service.deps import PoolDep, ReadyStateDep, SettingsDep
@@ -24,13 +25,10 @@ from service.uploads import receive_image
 
 router = APIRouter(prefix="/v1/checks", tags=["checks"], dependencies=[ApiKey])
 
-Region = Literal["auto", "field"]
-Decimal = Literal["auto", ".", ","]
-ReaderOption = Literal["digits", "field", "fused"]
 T = TypeVar("T")
 REGION = TypeAdapter(Region)
 DECIMAL = TypeAdapter(Decimal)
-READER = TypeAdapter(ReaderOption)
+READER = TypeAdapter(ReaderName)
 
 
 class CheckReading(Reading):
@@ -49,9 +47,9 @@ REQUEST_BODY = {
                 "required": ["image"],
                 "properties": {
                     "image": {"type": "string", "format": "binary"},
-                    "region": {"type": "string", "enum": ["auto", "field"]},
-                    "decimal": {"type": "string", "enum": ["auto", ".", ","]},
-                    "reader": {"type": "string", "enum": ["digits", "field", "fused"]},
+                    "region": {"type": "string", "enum": list(REGIONS)},
+                    "decimal": {"type": "string", "enum": list(DECIMALS)},
+                    "reader": {"type": "string", "enum": list(READERS)},
                     "expected_amount": {"type": "string", "example": "1234.56"},
                 },
             }
@@ -123,7 +121,7 @@ async def read_check(
         str | None, Query(description="The amount the depositor keyed in, e.g. 1234.56 or 1,234.56")
     ] = None,
     reader: Annotated[
-        ReaderOption | None,
+        ReaderName | None,
         Query(description="digits, field or fused; default: the service's CHECKOCR_READER"),
     ] = None,
 ) -> CheckReading:

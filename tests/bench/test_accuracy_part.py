@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bench.accuracy_part import ScoredSet, curve_table, plot_curves
+from bench.accuracy_part import curve_table, plot_curves
+from bench.read_accuracy import SetResult
 
 
-def hundred_items() -> ScoredSet:
+def hundred_items() -> SetResult:
     # 90 right at high confidence, then 2 wrong at 0.95, then 8 right at 0.5.
     conf = [0.99] * 90 + [0.95] * 2 + [0.5] * 8
     ok = [True] * 90 + [False] * 2 + [True] * 8
-    return ScoredSet("hand-made", tuple(conf), tuple(ok))
+    return SetResult("hand-made", conf, ok)
 
 
 def test_table_reads_the_curve_at_each_error_budget():
@@ -24,7 +25,7 @@ def test_table_reads_the_curve_at_each_error_budget():
 
 
 def test_nothing_acceptable_is_said_plainly():
-    scored = ScoredSet("all wrong", (0.9, 0.8), (False, False))
+    scored = SetResult("all wrong", [0.9, 0.8], [False, False])
     assert curve_table([scored]).rows[0][3] == "0.0% (t accept none)"
 
 

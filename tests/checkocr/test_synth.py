@@ -205,13 +205,13 @@ def test_cli_writes_images_json_and_index(mnist_data_dir: Path, tmp_path: Path) 
     ("extra", "message"),
     [
         (["--count", "0"], "count must be at least 1"),
-        (["--count", "2", "--format", "bmp"], "format must be one of"),
-        (["--count", "2", "--kind", "page"], "kind must be one of"),
-        (["--count", "2", "--dpi", "150"], "dpi must be 200, 300"),
+        (["--count", "2", "--format", "bmp"], "'bmp' is not one of 'png', 'jpeg', 'tiff', 'mixed'"),
+        (["--count", "2", "--kind", "page"], "'page' is not one of 'check', 'field'"),
+        (["--count", "2", "--dpi", "150"], "'150' is not one of '200', '300', 'mixed'"),
     ],
 )
 def test_cli_rejects_bad_arguments(tmp_path: Path, extra: list[str], message: str) -> None:
-    result = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "o"), *extra])
+    result = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "o"), *extra], env={"COLUMNS": "200"})
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from checkocr.mnist import load_split
-from segmentation.normalize import EmptyGlyphError, centre_of_mass, to_mnist, to_model_batch
+from segmentation.normalize import EmptyGlyphError, centre_of_mass, to_mnist
 
 
 def ink_box(height: int, width: int) -> np.ndarray:
@@ -62,9 +62,3 @@ def test_empty_glyph_and_wrong_rank_are_refused():
         to_mnist(np.zeros((30, 30), dtype=np.uint8))
     with pytest.raises(ValueError, match="2-D"):
         to_mnist(np.zeros((3, 30, 30), dtype=np.uint8))
-
-
-def test_model_batch_shape():
-    batch = to_model_batch([ink_box(30, 10), ink_box(10, 30)])
-    assert batch.shape == (2, 28, 28, 1) and batch.dtype == np.float32
-    assert to_model_batch([]).shape == (0, 28, 28, 1)

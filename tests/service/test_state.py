@@ -76,7 +76,7 @@ def test_truncated_model_with_a_matching_card_still_fails_to_load(make_client, t
 
 
 def test_onnx_threads_follow_cpu_affinity_not_host_cores(monkeypatch) -> None:
-    monkeypatch.setattr("service.state.usable_cpus", lambda: 8)
+    monkeypatch.setattr("checkocr.config.usable_cpus", lambda: 8)
     assert intra_op_threads(Settings(max_concurrency=2)) == 4
     assert intra_op_threads(Settings(max_concurrency=16)) == 1
     assert intra_op_threads(Settings(max_concurrency=2, threads=3)) == 3

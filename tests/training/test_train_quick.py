@@ -12,7 +12,7 @@ import pytest
 from checkocr.classifier import DigitClassifier
 from checkocr.mnist import load_split, sha256_of
 from checkocr.model_card import ModelCard, load_card
-from segmentation.normalize import to_model_batch
+from segmentation.normalize import to_mnist
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +69,9 @@ def test_quick_model_serves_through_onnxruntime_with_the_contract(quick_run, mni
     out, _ = quick_run
     classifier = DigitClassifier(out / "digits.onnx")
     images, _ = load_split(mnist_data_dir / "mnist", "t10k")
-    probabilities = classifier.predict(to_model_batch(list(images[:16])))
+    probabilities = classifier.predict(
+        np.stack([to_mnist(i) for i in images[:16]])[..., None].astype(np.float32)
+    )
     assert probabilities.shape == (16, 10)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
