@@ -95,6 +95,9 @@ class FieldModel:
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Every field has its own width, so an arena sized by the widest field seen so far would only
+        # grow over a long-running service; plain allocations are returned after each call.
+        options.enable_cpu_mem_arena = False
         try:
             self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types for corrupt graphs
