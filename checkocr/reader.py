@@ -7,6 +7,7 @@ no per-request state, so one instance serves concurrent requests. Every digit ca
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from segmentation.glyphs import to_digit_batch
 from segmentation.locate import FieldLocation, locate_field
 from segmentation.split import Segment, choose_options, segment_field
 
+logger = logging.getLogger("checkocr.reader")
 DEFAULT_MAX_PIXELS = Settings.model_fields["max_image_pixels"].default
 SEPARATOR_CONFIDENCE = 0.9  # geometry-only kinds: how often the shape rule is right on dev data
 BOX_SIDE = 0.6  # a detected box is cut with margins: its sides span ~80% of the crop
@@ -126,6 +128,41 @@ def review_reasons(result: Assembly, accept_threshold: float) -> list[str]:
     return ["low_confidence"] if result.confidence < accept_threshold else []
 
 
+def fusion_mismatch(
+    calibrator: Calibrator, classifier: DigitClassifier, field_model: FieldModel | None
+) -> str | None:
+    """Why the fusion card cannot serve with these models (None when it can): its calibration holds
+    only for the two models it was fitted with."""
+    card = calibrator.card
+    if field_model is not None and card.field_model_sha256 != field_model.card.sha256:
+        return (
+            f"the fusion card was fitted for field model {card.field_model_sha256[:12]}..., but "
+            f"{field_model.card.sha256[:12]}... is loaded: refit it (python -m training.fusion)"
+        )
+    if card.digit_model_sha256 != classifier.card.sha256:
+        return (
+            f"the fusion card was fitted for digit model {card.digit_model_sha256[:12]}..., but "
+            f"{classifier.card.sha256[:12]}... is loaded: refit it (python -m training.fusion)"
+        )
+    return None
+
+
+def usable_calibrator(
+    settings: Settings, classifier: DigitClassifier, field_model: FieldModel
+) -> Calibrator | None:
+    """The fusion card when it fits the loaded models. When it does not, the default reader fused
+    cannot serve (ModelError); with another default reader the service runs without the fused reader
+    and says why in the log and in each refused request."""
+    calibrator = Calibrator.load(settings.fusion_card_path)
+    problem = fusion_mismatch(calibrator, classifier, field_model)
+    if problem is None:
+        return calibrator
+    if settings.reader == "fused":
+        raise ModelError(problem)
+    logger.warning("reader=fused is unavailable: %s", problem)
+    return None
+
+
 def view(result: Assembly) -> ReaderView:
     """One reader's own reading, for the fused reading's ``readers``."""
     text = "".join(c.char for c in result.characters)
@@ -156,11 +193,9 @@ class Reader:
         self.accept_threshold = accept_threshold
         self.default_reader = default_reader
         self.check_options("auto", "auto", default_reader)
-        if calibrator and field_model and calibrator.card.field_model_sha256 != field_model.card.sha256:
-            raise ModelError(
-                f"the fusion card was fitted on field model {calibrator.card.field_model_sha256[:12]}..., "
-                f"but {field_model.card.sha256[:12]}... is loaded: refit it (python -m training.fusion)"
-            )
+        problem = fusion_mismatch(calibrator, classifier, field_model) if calibrator else None
+        if problem:
+            raise ModelError(problem)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Reader:
@@ -173,7 +208,7 @@ class Reader:
             accept_threshold=settings.accept_threshold,
             field_model=field_model,
             default_reader=settings.reader,
-            calibrator=Calibrator.load(settings.fusion_card_path),
+            calibrator=usable_calibrator(settings, classifier, field_model),
         )
 
     def read_path(
@@ -234,7 +269,7 @@ class Reader:
         if reader != "digits" and self.field_model is None:
             raise ValueError(f"reader={reader!r} needs the field model, which is not loaded")
         if reader == "fused" and self.calibrator is None:
-            raise ValueError("reader='fused' needs the fusion card, which is not loaded")
+            raise ValueError("reader='fused' is unavailable: no fusion card fitted for the loaded models")
 
     def _read(
         self,

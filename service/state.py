@@ -60,15 +60,14 @@ class ServiceState:
             classifier.warm_up()
             field_model = FieldModel(self.settings.field_model_path, threads=threads)
             field_model.warm_up()
-            from checkocr.fusion import Calibrator
-            from checkocr.reader import Reader
+            from checkocr.reader import Reader, usable_calibrator
 
             reader = Reader(
                 classifier,
                 accept_threshold=self.settings.accept_threshold,
                 field_model=field_model,
                 default_reader=self.settings.reader,
-                calibrator=Calibrator.load(self.settings.fusion_card_path),
+                calibrator=usable_calibrator(self.settings, classifier, field_model),
             )
         except ModelError as exc:
             self.fail(str(exc))

@@ -137,6 +137,10 @@ async def read_check(
     keyed = keyed_amount(upload.fields.get("expected_amount", expected_amount))
     amount_reader = state.reader
     assert amount_reader is not None
+    try:
+        amount_reader.check_options(region, decimal, chosen)
+    except ValueError as exc:  # e.g. reader=fused without a fusion card fitted for the loaded models
+        raise Problem(400, str(exc), slug="invalid-request") from None
     request.state.outcome = "error"
     try:
         reading = await pool.run(

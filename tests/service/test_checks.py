@@ -17,8 +17,8 @@ def assert_reading(response) -> dict:
     assert response.status_code == 200, response.text
     body = response.json()
     Reading.model_validate(body)
-    assert body["reader"] == "fused" and body["model"] == body["models"][0]
-    assert [m["name"] for m in body["models"]] == ["field", "digits", "fusion"]
+    assert body["reader"] == "digits" and body["model"] == body["models"][0]
+    assert [m["name"] for m in body["models"]] == ["digits"]
     return body
 
 
@@ -190,3 +190,29 @@ def test_multipart_over_limit_is_413(make_client) -> None:
     client = make_client(max_upload_bytes=4096)
     response = client.post("/v1/checks/read", files={"image": ("a.png", b"\x00" * 10_000, "image/png")})
     assert response.status_code == 413
+
+
+def test_the_fused_reader_is_refused_when_its_card_does_not_fit_the_models(client: TestClient) -> None:
+    response = client.post(
+        "/v1/checks/read?region=field&reader=fused", content=encode(field_image()), headers=PNG
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "fused" in response.json()["detail"] and "digit model" not in response.json()["title"]
+
+
+def test_the_field_reader_is_selectable(client: TestClient) -> None:
+    body = assert_field_reading(
+        client.post(
+            "/v1/checks/read?region=field&reader=field", content=encode(field_image("305")), headers=PNG
+        )
+    )
+    assert body["amount"] == "305.00" and [m["name"] for m in body["models"]] == ["field"]
+
+
+def assert_field_reading(response) -> dict:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    Reading.model_validate(body)
+    assert body["reader"] == "field"
+    return body
