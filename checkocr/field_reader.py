@@ -125,13 +125,14 @@ def aligned_chars(frames: FieldFrames, text: str) -> list[DecodedChar] | None:
 
 def glyphs_of(
     frames: FieldFrames,
-    grey: np.ndarray,
+    grey: np.ndarray | Ink,
     chars: list[DecodedChar],
     to_image: Callable[[BBox], BBox] = lambda box: box,
 ) -> list[Glyph]:
-    """Decoded characters as glyphs (boxes in image pixels via ``to_image``), left to right."""
+    """Decoded characters as glyphs (boxes in image pixels via ``to_image``), left to right.
+    ``grey`` may be the field's ``Ink`` already found, when several strings are placed on one field."""
     text = "".join(frames.alphabet[c.label - 1] for c in chars)
-    ink = Ink.of(grey)
+    ink = grey if isinstance(grey, Ink) else Ink.of(grey)
     boxes = [char_box(frames, c, ink) for c in chars]
     digit_at = [i for i, ch in enumerate(text) if ch in DIGITS]
     raised = set(digit_at[-2:]) if raised_cents([boxes[i] for i in digit_at]) else set()

@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 from checkocr.assemble import DIGITS, Assembly, Decimal, assemble
 from checkocr.ctc import BLANK, prefix_beam_search, string_log_probability
 from checkocr.field_model import FieldFrames
-from checkocr.field_reader import aligned_chars, fraction_positions, glyphs_of
+from checkocr.field_reader import Ink, aligned_chars, fraction_positions, glyphs_of
 from checkocr.matching import KeyedAmount, candidate_digit_strings, digit_probability
 from checkocr.model_card import ModelError
 from checkocr.schemas import Character
@@ -245,6 +245,7 @@ def candidates(
         texts.setdefault(text, set()).add("digits_alternative")
 
     by_digits: dict[str, Candidate] = {}
+    ink: Ink | None = None  # found once, for the first candidate that needs boxes
     for text, sources in texts.items():
         if text == digit_text and digit_reading.amount_cents is not None:
             assembly = digit_reading  # the same string from both: the digit path measured its layout
@@ -254,13 +255,17 @@ def candidates(
             chars = aligned_chars(frames, text)
             if chars is None:
                 continue
-            assembly = assemble(glyphs_of(frames, grey, chars, to_image), decimal=decimal)
+            ink = ink or Ink.of(grey)
+            assembly = assemble(glyphs_of(frames, ink, chars, to_image), decimal=decimal)
         if assembly.amount_cents is None:
             continue
         digits = amount_digits(text)
         # A "/100" is often printed on the check and left out of the field model's reading: the
         # field model is asked for the amount's digits with and without it.
-        field_logp = max(field_digit_logp(merged, digits), field_digit_logp(merged, written_digits(text)))
+        written = written_digits(text)
+        field_logp = field_digit_logp(merged, digits)
+        if written != digits:
+            field_logp = max(field_logp, field_digit_logp(merged, written))
         candidate = Candidate(text, assembly, field_logp, digit_path_logp(digit_chars, digits), sources)
         # The same digits laid out differently ("147552" or 1475 with raised 52, "31751" or
         # "317 51/100"): the layout is a question of glyph geometry, which the digit path measures
