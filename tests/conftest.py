@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,18 @@ def field_model_path() -> Path:
     if not DEFAULT_FIELD_MODEL_PATH.is_file():
         pytest.skip(f"shipped field model {DEFAULT_FIELD_MODEL_PATH} not built yet")
     return DEFAULT_FIELD_MODEL_PATH
+
+
+@pytest.fixture(scope="session", autouse=True)
+def digit_reader_by_default() -> Iterator[None]:
+    """Most tests serve and read with the tiny digit model (tests/service/service_testkit.py). The
+    fusion card was fitted for the shipped models, so the fused reader is refused with the tiny one;
+    those tests read with the digit path. Tests of the fused default (the real server in
+    tests/service/test_serve.py, the golden readings, the reader tests) choose their reader."""
+    previous = os.environ.get("CHECKOCR_READER")
+    os.environ["CHECKOCR_READER"] = "digits"
+    yield
+    if previous is None:
+        os.environ.pop("CHECKOCR_READER", None)
+    else:
+        os.environ["CHECKOCR_READER"] = previous

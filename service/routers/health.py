@@ -23,7 +23,15 @@ async def livez() -> dict[str, str]:
     "/readyz",
     summary="The model is loaded, its sha256 matches its card, and a warm-up inference ran",
     responses={
-        200: json_example({"status": "ready", "model": MODEL_INFO}),
+        200: json_example(
+            {
+                "status": "ready",
+                "model": MODEL_INFO,
+                "models": [MODEL_INFO],
+                "readers": ["digits", "field", "fused"],
+                "default_reader": "fused",
+            }
+        ),
         503: problem_doc(
             503,
             "the model is not ready: model file /app/onnx_models/digits.onnx does not exist "
@@ -34,7 +42,20 @@ async def livez() -> dict[str, str]:
 async def readyz(state: StateDep) -> dict[str, Any]:
     if not state.ready or state.classifier is None:
         raise not_ready(state)
-    return {"status": "ready", "model": state.classifier.info.model_dump()}
+    reader = state.reader
+    models = [state.classifier.info.model_dump()]
+    if reader is not None and reader.field_model is not None:
+        models.append(reader.field_model.info.model_dump())
+    readers = ["digits"] + (["field"] if reader and reader.field_model else [])
+    readers += ["fused"] if reader and reader.calibrator else []
+    default = state.settings.reader
+    return {
+        "status": "ready",
+        "model": models[0],
+        "models": models,
+        "readers": readers,
+        "default_reader": default,
+    }
 
 
 @router.get(

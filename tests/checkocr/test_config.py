@@ -32,3 +32,10 @@ def test_zero_means_usable_cpus():
     settings = Settings(max_concurrency=0, workers=0)
     assert settings.effective_concurrency() >= 1 and settings.effective_workers() >= 1
     assert Settings(workers=3).effective_workers() == 3
+
+
+def test_the_fused_reader_and_a_strict_threshold_are_the_defaults(monkeypatch) -> None:
+    monkeypatch.delenv("CHECKOCR_READER", raising=False)
+    monkeypatch.delenv("CHECKOCR_ACCEPT_THRESHOLD", raising=False)
+    settings = Settings()
+    assert settings.reader == "fused" and settings.accept_threshold == 0.97

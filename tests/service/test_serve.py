@@ -97,6 +97,7 @@ def test_real_server_reads_a_check_and_stops_cleanly_on_sigterm(tiny_model: Path
     model = DEFAULT_MODEL_PATH if shipped else tiny_model
     port = free_port()
     env = {**os.environ, "CHECKOCR_API_KEYS": API_KEY, "CHECKOCR_LOG_FORMAT": "json"}
+    env["CHECKOCR_READER"] = "fused" if shipped else "digits"  # the fusion card fits the shipped models
     process = subprocess.Popen(
         [sys.executable, "-m", "checkocr", "serve", "--port", str(port), "--model-path", str(model)],
         cwd=PROJECT_ROOT,
@@ -119,6 +120,7 @@ def test_real_server_reads_a_check_and_stops_cleanly_on_sigterm(tiny_model: Path
             reading = json.loads(response.read())
             request_id = response.headers["X-Request-ID"]
         Reading.model_validate(reading)
+        assert reading["reader"] == ("fused" if shipped else "digits")
         sources = {"given"} if region == "field" else {"detected", "whole_image"}
         assert reading["field"]["source"] in sources
         if region == "field":
