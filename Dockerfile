@@ -13,17 +13,22 @@ COPY training ./training
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install ".[serve]"
 
-# --- runtime stage: the venv, the model and its card; nothing else ------------------------------
+# --- runtime stage: the venv, the models with their cards, the fusion card; nothing else ---------
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     CHECKOCR_MODEL_PATH=/app/onnx_models/digits.onnx \
+    CHECKOCR_FIELD_MODEL_PATH=/app/onnx_models/field.onnx \
+    CHECKOCR_FUSION_CARD_PATH=/app/onnx_models/fusion.json \
     CHECKOCR_PORT=8000
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin checkocr
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY --chown=root:root onnx_models/digits.onnx onnx_models/digits.json /app/onnx_models/
+# The field model (PP-OCRv6 derived, Apache-2.0) travels with its upstream notice.
+COPY --chown=root:root onnx_models/field.onnx onnx_models/field.json onnx_models/field-NOTICE.md \
+    onnx_models/fusion.json /app/onnx_models/
 USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
