@@ -227,9 +227,9 @@ def stage_speed(reader, data_dir: Path, count: int, seed: int) -> dict[str, tupl
 
 
 def make_reader(model: Path, which: str = "digits", field_model: Path = DEFAULT_FIELD_MODEL_PATH):
+    from checkocr.calibration import Calibrator
     from checkocr.classifier import DigitClassifier
     from checkocr.field_model import FieldModel
-    from checkocr.fusion import Calibrator
     from checkocr.reader import Reader
 
     fields = FieldModel(field_model, threads=1) if which != "digits" else None

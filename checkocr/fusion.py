@@ -22,21 +22,17 @@ sure the field location was), fitted on out-of-fold readings of the dev sets by
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from checkocr.assemble import DIGITS, Assembly, Decimal, assemble
 from checkocr.ctc import BLANK, prefix_beam_search, string_log_probability
 from checkocr.field_model import FieldFrames
 from checkocr.field_reader import Ink, aligned_chars, fraction_positions, glyphs_of
 from checkocr.matching import KeyedAmount, candidate_digit_strings, digit_probability
-from checkocr.model_card import ModelError
 from checkocr.schemas import Character
 
 N_BEST = 5
@@ -101,46 +97,6 @@ class Fused:
     field_best: Candidate | None
     context: Context
     features: dict[str, float]
-
-
-class FusionCard(BaseModel):
-    """The calibrator's parameters and how they were fitted (``training/fusion.py``)."""
-
-    name: str
-    version: str
-    created: str
-    features: list[str]
-    coefficients: list[float]
-    intercept: float
-    digit_weight: float = Field(1.0, ge=0.0, description="Weight of the digit path's score in the choice")
-    field_model_sha256: str = Field(description="The field model whose frames the fit used")
-    digit_model_sha256: str
-    training: dict[str, object] = Field(default_factory=dict)
-    metrics: dict[str, object] = Field(default_factory=dict)
-
-
-class Calibrator:
-    """P(amount right | features): a logistic model whose parameters come from its card."""
-
-    def __init__(self, card: FusionCard) -> None:
-        if list(card.features) != list(FEATURES) or len(card.coefficients) != len(FEATURES):
-            raise ModelError(f"fusion card features {card.features} do not match the code's {FEATURES}")
-        self.card = card
-        self.weights = np.asarray(card.coefficients, dtype=np.float64)
-
-    @classmethod
-    def load(cls, path: Path) -> Calibrator:
-        if not path.is_file():
-            raise ModelError(f"fusion card {path} does not exist (built by python -m training.fusion)")
-        try:
-            return cls(FusionCard.model_validate(json.loads(path.read_text())))
-        except (ValueError, TypeError) as exc:
-            raise ModelError(f"fusion card {path} is not a valid card: {exc}") from exc
-
-    def probability(self, features: dict[str, float]) -> float:
-        x = np.asarray([features[name] for name in FEATURES], dtype=np.float64)
-        z = float(self.weights @ x + self.card.intercept)
-        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
 
 def digit_frames(frames: FieldFrames) -> np.ndarray:

@@ -10,18 +10,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from checkocr.assemble import Assembly, Decimal, Glyph, assemble
+from checkocr.calibration import Calibrator, fusion_mismatch, usable_calibrator
 from checkocr.classifier import DigitClassifier
 from checkocr.config import Settings
+from checkocr.digit_path import adjust_priors, height_agreement, is_unread_sign
+from checkocr.field_crop import FieldCrop, cut_field, given_field
 from checkocr.field_model import FieldModel
 from checkocr.field_reader import read_frames
-from checkocr.fusion import Calibrator, fuse, keyed_facts
+from checkocr.fusion import fuse, keyed_facts
 from checkocr.heap import keep_freed_memory
 from checkocr.imageio import decode_grey, read_file_grey
 from checkocr.matching import KeyedAmount
@@ -38,76 +39,6 @@ DEFAULT_MAX_PIXELS = Settings.model_fields["max_image_pixels"].default
 SEPARATOR_CONFIDENCE = 0.9  # geometry-only kinds: how often the shape rule is right on dev data
 BOX_SIDE = 0.6  # a detected box is cut with margins: its sides span ~80% of the crop
 FIELD_SIDE = 0.8  # a given field may start with a tall "1" at its edge
-ONE_PRIOR = 8.0  # chosen on ORAND dev (x1: 184/400 exact, x4: 187, x8: 190; synthetic 34 -> 33 of 60)
-DOLLAR_DOUBT = 0.9  # top digit probability below which a "$"-shaped first mark is the sign
-MIN_TILT = 0.3  # degrees; below this a rotation costs more than it helps
-# Confidence lost per squared log of the most off-height digit's height over the median (x0.92 at 1.5x,
-# x0.79 at 2x). Fitted on dev synthetic seed 4242 (read rate at <= 1% wrong 9.7% -> 12.0%; 0.3 to 2 all
-# help there), checked on ORAND dev (4.8% -> 8.8%).
-HEIGHT_DOUBT = 0.5
-
-
-@dataclass(frozen=True)
-class FieldCrop:
-    """The field cut out of the image and turned level; maps boxes back to the submitted image."""
-
-    image: np.ndarray
-    origin: tuple[int, int]
-    inverse: np.ndarray | None  # 2x3 affine from the levelled crop to crop coordinates (None: identity)
-
-    def to_image(self, bbox: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-        x, y, w, h = bbox
-        if self.inverse is not None:
-            cx, cy = x + w / 2, y + h / 2
-            mx, my = self.inverse @ np.array([cx, cy, 1.0])
-            x, y = round(mx - w / 2), round(my - h / 2)
-        return (int(x + self.origin[0]), int(y + self.origin[1]), int(w), int(h))
-
-
-def cut_field(grey: np.ndarray, bbox: tuple[int, int, int, int], tilt: float) -> FieldCrop:
-    """Crops the field and, when its rules are tilted, rotates it level so rules become horizontal."""
-    x0, y0, w, h = bbox
-    crop = grey[y0 : y0 + h, x0 : x0 + w]
-    if abs(tilt) < MIN_TILT or crop.size == 0:
-        return FieldCrop(crop, (x0, y0), None)
-    centre = (w / 2, h / 2)
-    forward = cv2.getRotationMatrix2D(centre, tilt, 1.0)
-    level = cv2.warpAffine(crop, forward, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return FieldCrop(level, (x0, y0), cv2.invertAffineTransform(forward))
-
-
-def adjust_priors(probs: np.ndarray) -> np.ndarray:
-    """Prior shift from MNIST to cheques: a continental "1" (long flag, slanted) is a rare shape in
-    MNIST and comes out as "7" with a small but telling "1" probability (on the ORAND dev fields a true
-    "7" almost never gives "1" more than 1%). Scaling the "1" class by ONE_PRIOR and renormalising is
-    the Bayes correction for a "1" that is that much likelier than MNIST's shapes suggest."""
-    if probs.size == 0 or ONE_PRIOR == 1.0:
-        return probs
-    scaled = probs.astype(np.float64, copy=True)
-    scaled[:, 1] *= ONE_PRIOR
-    return (scaled / scaled.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
-def is_unread_sign(segment: Segment, whole_probs: np.ndarray) -> bool:
-    """A "$"-shaped mark written against the amount is the sign unless the classifier reads it as a
-    digit with confidence: a "$" comes out as a doubtful "5", "8" or "1", while the open-top "4"s
-    that share its outline read as "4" at 0.99 and more."""
-    return segment.sign_like and float(whole_probs.max()) < DOLLAR_DOUBT
-
-
-def height_agreement(segments: list[Segment]) -> float:
-    """How much the digit heights agree, as a factor on the reading's confidence.
-
-    Digits of one hand are about equally tall. One much taller or smaller than the median is a sign
-    of a segmentation error that the classifier cannot see: a stroke of a neighbour, a stray line or
-    a flourish glued on, a digit cut in two, or a mark that is not a digit at all, each of which still
-    reads as a confident digit. Raised cents are written small on purpose and are left out."""
-    main = [s.bbox[3] for s in segments if s.kind == "digit" and not s.raised]
-    if len(main) < 2:
-        return 1.0
-    median = float(np.median(main))
-    worst = max(abs(float(np.log(h / median))) for h in main)
-    return float(np.exp(-HEIGHT_DOUBT * worst**2))
 
 
 def check_region(region: str) -> None:
@@ -115,52 +46,11 @@ def check_region(region: str) -> None:
         raise ValueError(f"region must be 'auto' or 'field', not {region!r}")
 
 
-def given_field(grey: np.ndarray) -> FieldLocation:
-    """The whole image as the field (``region="field"``)."""
-    height, width = grey.shape
-    return FieldLocation((0, 0, width, height), "given", 1.0)
-
-
 def review_reasons(result: Assembly, accept_threshold: float) -> list[str]:
     """Why a person must look at this reading (empty when it may be posted as read)."""
     if result.amount is None:
         return ["no_amount"]
     return ["low_confidence"] if result.confidence < accept_threshold else []
-
-
-def fusion_mismatch(
-    calibrator: Calibrator, classifier: DigitClassifier, field_model: FieldModel | None
-) -> str | None:
-    """Why the fusion card cannot serve with these models (None when it can): its calibration holds
-    only for the two models it was fitted with."""
-    card = calibrator.card
-    if field_model is not None and card.field_model_sha256 != field_model.card.sha256:
-        return (
-            f"the fusion card was fitted for field model {card.field_model_sha256[:12]}..., but "
-            f"{field_model.card.sha256[:12]}... is loaded: refit it (python -m training.fusion)"
-        )
-    if card.digit_model_sha256 != classifier.card.sha256:
-        return (
-            f"the fusion card was fitted for digit model {card.digit_model_sha256[:12]}..., but "
-            f"{classifier.card.sha256[:12]}... is loaded: refit it (python -m training.fusion)"
-        )
-    return None
-
-
-def usable_calibrator(
-    settings: Settings, classifier: DigitClassifier, field_model: FieldModel
-) -> Calibrator | None:
-    """The fusion card when it fits the loaded models. When it does not, the default reader fused
-    cannot serve (ModelError); with another default reader the service runs without the fused reader
-    and says why in the log and in each refused request."""
-    calibrator = Calibrator.load(settings.fusion_card_path)
-    problem = fusion_mismatch(calibrator, classifier, field_model)
-    if problem is None:
-        return calibrator
-    if settings.reader == "fused":
-        raise ModelError(problem)
-    logger.warning("reader=fused is unavailable: %s", problem)
-    return None
 
 
 def view(result: Assembly) -> ReaderView:

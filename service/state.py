@@ -60,7 +60,8 @@ class ServiceState:
             classifier.warm_up()
             field_model = FieldModel(self.settings.field_model_path, threads=threads)
             field_model.warm_up()
-            from checkocr.reader import Reader, usable_calibrator
+            from checkocr.calibration import usable_calibrator
+            from checkocr.reader import Reader
 
             reader = Reader(
                 classifier,

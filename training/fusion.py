@@ -33,12 +33,13 @@ from sklearn.model_selection import StratifiedKFold
 from checkocr.assemble import Assembly
 from checkocr.classifier import DigitClassifier
 from checkocr.config import DEFAULT_FIELD_MODEL_PATH, DEFAULT_FUSION_CARD_PATH, DEFAULT_MODEL_PATH, Settings
+from checkocr.field_crop import cut_field
 from checkocr.field_model import FieldModel
 from checkocr.field_reader import read_frames
 from checkocr.fusion import FEATURES, Candidate, Context, amount_digits, candidates, choose
 from checkocr.imageio import read_file_grey
 from checkocr.labels import FIXES, read_labels
-from checkocr.reader import Reader, cut_field
+from checkocr.reader import Reader
 
 FOLDS = 5
 SYNTH_SEED = 4242  # the development seed of the synthetic checks; evaluation seeds stay unseen

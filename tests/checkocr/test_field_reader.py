@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from checkocr.classifier import DigitClassifier
+from checkocr.field_crop import FieldCrop
 from checkocr.field_model import FieldFrames, FieldModel
 from checkocr.field_reader import field_glyphs, fraction_positions, read_frames
-from checkocr.reader import FieldCrop, Reader
+from checkocr.reader import Reader
 
 ALPHABET = "0123456789.,-/=*$₹"
 

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from checkocr.assemble import Glyph, assemble
+from checkocr.calibration import Calibrator, FusionCard
 from checkocr.fusion import (
     FEATURES,
-    Calibrator,
-    FusionCard,
     digit_frames,
     digit_path_logp,
     field_digit_logp,

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from checkocr import digit_path
 from checkocr import reader as reader_module
 from checkocr.cli import app
 from checkocr.imageio import ImageDecodeError
@@ -55,7 +56,7 @@ def test_field_reading_plumbing_with_one_model_batch() -> None:
     assert classifier.calls == 1  # every candidate of the field in one batch
     assert reading.amount == "777.00" and reading.amount_cents == 77700
     assert reading.field is not None and reading.field.source == "given"
-    p7 = float(reader_module.adjust_priors(classifier.predict(np.zeros((1, 28, 28, 1), np.float32)))[0, 7])
+    p7 = float(digit_path.adjust_priors(classifier.predict(np.zeros((1, 28, 28, 1), np.float32)))[0, 7])
     # x height_agreement, which is 0.9997 for these Hershey digits (heights 41, 40, 40 px)
     assert reading.confidence == pytest.approx(p7**3, abs=1e-3)
     assert not reading.needs_review
@@ -215,10 +216,10 @@ def test_height_agreement_leaves_raised_cents_out() -> None:
     def digit(height: int, raised: bool = False) -> Segment:
         return Segment("digit", (0, 0, 20, height), raised=raised)
 
-    assert reader_module.height_agreement([digit(40), digit(42), digit(20, True), digit(21, True)]) > 0.99
-    assert reader_module.height_agreement([digit(40), digit(40), digit(80)]) == pytest.approx(
-        float(np.exp(-reader_module.HEIGHT_DOUBT * np.log(2) ** 2))
+    assert digit_path.height_agreement([digit(40), digit(42), digit(20, True), digit(21, True)]) > 0.99
+    assert digit_path.height_agreement([digit(40), digit(40), digit(80)]) == pytest.approx(
+        float(np.exp(-digit_path.HEIGHT_DOUBT * np.log(2) ** 2))
     )
-    assert reader_module.height_agreement([digit(40)]) == 1.0
+    assert digit_path.height_agreement([digit(40)]) == 1.0
     dot = Segment("separator", (0, 30, 5, 5), char=".")
-    assert reader_module.height_agreement([digit(40), dot, digit(40)]) == 1.0
+    assert digit_path.height_agreement([digit(40), dot, digit(40)]) == 1.0

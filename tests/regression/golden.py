@@ -42,10 +42,10 @@ def data_problem(data_dir: Path | None) -> str | None:
 
 def make_reader(readers: Sequence[str]):
     """One reader holding the models every reader in ``readers`` needs, one onnxruntime thread each."""
+    from checkocr.calibration import Calibrator
     from checkocr.classifier import DigitClassifier
     from checkocr.config import Settings
     from checkocr.field_model import FieldModel
-    from checkocr.fusion import Calibrator
     from checkocr.reader import Reader
 
     settings = Settings()
