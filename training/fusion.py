@@ -40,13 +40,13 @@ from checkocr.fusion import FEATURES, Candidate, Context, amount_digits, candida
 from checkocr.imageio import read_file_grey
 from checkocr.labels import FIXES, read_labels
 from checkocr.reader import Reader
+from training.fusion_metrics import reliability_diagram, set_metrics
 
 FOLDS = 5
 SYNTH_SEED = 4242  # the development seed of the synthetic checks; evaluation seeds stay unseen
 SYNTH_COUNT = 600
 MAX_PIXELS = 40_000_000
 C = 1.0  # inverse L2 strength of the logistic fit (features are on comparable, small scales)
-BINS = 10
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)  # digit-path weights tried in the choice
 
 
@@ -194,101 +194,6 @@ def out_of_fold(items: list[Item], seed: int) -> tuple[np.ndarray, np.ndarray, l
         probability[test] = fit(x_train, y_train).predict_proba(x_test)[:, 1]
         right[test] = y_test
     return probability, right, weights
-
-
-def read_rate(
-    probability: np.ndarray, right: np.ndarray, max_wrong: float, over_all: bool
-) -> tuple[float, float]:
-    """(share accepted, threshold) at the lowest threshold whose accepted items are at most
-    ``max_wrong`` wrong: among the accepted (``over_all`` False) or over all items (True)."""
-    best = (0.0, 1.0)
-    for threshold in sorted(set(probability.tolist()), reverse=True):
-        accepted = probability >= threshold
-        wrong = int((accepted & ~right).sum())
-        share = wrong / (len(right) if over_all else int(accepted.sum()))
-        if share <= max_wrong + 1e-12:
-            best = (float(accepted.mean()), float(threshold))
-    return best
-
-
-def ece(probability: np.ndarray, right: np.ndarray) -> tuple[float, list[dict[str, float]]]:
-    """Expected calibration error over BINS equal-width bins, and the bins (reliability diagram)."""
-    bins = []
-    total = 0.0
-    for k in range(BINS):
-        low, high = k / BINS, (k + 1) / BINS
-        inside = (probability >= low) & ((probability < high) if k < BINS - 1 else (probability <= high))
-        if inside.any():
-            confidence, accuracy = float(probability[inside].mean()), float(right[inside].mean())
-            total += inside.mean() * abs(confidence - accuracy)
-            bins.append(
-                {
-                    "low": low,
-                    "high": high,
-                    "count": int(inside.sum()),
-                    "confidence": confidence,
-                    "accuracy": accuracy,
-                }
-            )
-    return float(total), bins
-
-
-def set_metrics(
-    items: list[Item], probability: np.ndarray, chosen_right: np.ndarray
-) -> dict[str, dict[str, object]]:
-    out: dict[str, dict[str, object]] = {}
-    for set_name in sorted({i.set_name for i in items}):
-        mask = np.asarray([i.set_name == set_name for i in items])
-        right = chosen_right[mask]
-        p = probability[mask]
-        row: dict[str, object] = {
-            "items": int(mask.sum()),
-            "exact_fused": round(float(right.mean()), 4),
-            "exact_field": round(float(np.mean([i.field_right for i in items if i.set_name == set_name])), 4),
-            "exact_digits": round(
-                float(np.mean([i.digits_right for i in items if i.set_name == set_name])), 4
-            ),
-            "readers_agree": round(
-                float(np.mean([i.context.agree for i in items if i.set_name == set_name])), 4
-            ),
-        }
-        for name, wrong in (("1pct", 0.01), ("0.1pct", 0.001)):
-            rate, threshold = read_rate(p, right, wrong, over_all=False)
-            row[f"read_rate_at_{name}_wrong_among_accepted"] = round(rate, 4)
-            row[f"threshold_{name}_among_accepted"] = round(threshold, 6)
-            rate, threshold = read_rate(p, right, wrong, over_all=True)
-            row[f"read_rate_at_{name}_wrong_over_all"] = round(rate, 4)
-        row["ece"], row["reliability"] = ece(p, right)
-        row["ece"] = round(row["ece"], 4)  # type: ignore[arg-type]
-        out[set_name] = row
-    return out
-
-
-def reliability_diagram(metrics: dict[str, dict[str, object]], path: Path) -> None:
-    """Out-of-fold confidence against accuracy per bin, one line per set, with each set's ECE."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(5.5, 5))
-    axes.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
-    for set_name, row in metrics.items():
-        bins = row["reliability"]
-        assert isinstance(bins, list)
-        axes.plot(
-            [b["confidence"] for b in bins],
-            [b["accuracy"] for b in bins],
-            marker="o",
-            label=f"{set_name} ({row['items']} items, ECE {row['ece']})",
-        )
-    axes.set_xlabel("fused confidence (out of fold)")
-    axes.set_ylabel("share right")
-    axes.set_title("Fused reader: reliability on the dev sets")
-    axes.legend(loc="upper left", fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
 
 
 def sha256_of(path: Path) -> str:
