@@ -13,16 +13,13 @@ final model is then trained on all real fields. Each run checkpoints so ``--resu
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
-import platform
 import shlex
 import sys
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # OpenMP threads that spin while waiting collapse when the 2 cores are shared: measured here under a
@@ -30,17 +27,16 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
-import onnx
-import onnxruntime as ort
 import torch
 import torch.nn.functional as F
-from onnx2torch import convert
 from torch import nn
 
 from checkocr.ctc import best_path
 from checkocr.field_model import FieldModel
 from training import field_data as fd
 from training import field_synth as fs
+from training.field_card import save_oof, write_card
+from training.field_torch import export, parity, train_mode, trainable
 
 log = logging.getLogger("checkocr.train_field")
 BASE_MODEL = Path(__file__).resolve().parent.parent / "onnx_models" / "field-base.onnx"
@@ -70,91 +66,6 @@ class FieldTrainOptions:
 
 
 # --- the trainable model ---------------------------------------------------------------------------
-
-
-def trainable(onnx_path: Path) -> nn.Module:
-    """The ONNX recogniser as a PyTorch module that returns logits [N, T, C] (its final softmax cut).
-
-    onnx2torch keeps ONNX initializers that are not Conv weights (the biases added after each Conv,
-    every MatMul weight and bias, the head, layer-norm scales) as buffers: the float ones with more
-    than one element become parameters, scalars (epsilons, exponents) stay constants.
-    """
-    module = convert(onnx.load(str(onnx_path)))
-    graph = module.graph
-    output = next(n for n in graph.nodes if n.op == "output")
-    node = output.args[0]
-    while node.op == "call_module" and "Softmax" not in str(node.target):
-        node = node.args[0]  # through Identity
-    if "Softmax" not in str(node.target):
-        raise ValueError(f"{onnx_path}: the output is not a softmax")
-    node.replace_all_uses_with(node.args[0])
-    graph.erase_node(node)
-    graph.lint()
-    module.recompile()
-    container = module.initializers
-    for name, buffer in list(container.named_buffers(recurse=False)):
-        if buffer.is_floating_point() and buffer.numel() > 1:
-            delattr(container, name)
-            container.register_parameter(name, nn.Parameter(buffer.clone()))
-    return module
-
-
-class Recogniser(nn.Module):
-    """Logits module + softmax: the serving contract (probabilities [N, T, C])."""
-
-    def __init__(self, logits: nn.Module) -> None:
-        super().__init__()
-        self.logits = logits
-
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.logits(image), dim=-1)
-
-
-def train_mode(model: nn.Module) -> None:
-    """Training mode with BatchNorm frozen (running statistics from pretraining; batches are small)."""
-    model.train()
-    for module in model.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            module.eval()
-
-
-def export(model: nn.Module, path: Path) -> None:
-    wrapper = Recogniser(copy.deepcopy(model)).eval()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
-        torch.onnx.export(
-            wrapper,
-            (torch.zeros(1, 3, 48, 320),),
-            str(path),
-            input_names=["image"],
-            output_names=["probabilities"],
-            dynamic_axes={"image": {0: "N", 3: "W"}, "probabilities": {0: "N", 1: "T"}},
-            opset_version=17,
-            dynamo=False,
-        )
-
-
-def torch_probs(model: nn.Module, batch: np.ndarray) -> np.ndarray:
-    model.eval()
-    with torch.no_grad():
-        return torch.softmax(model(torch.from_numpy(batch)), dim=-1).numpy()
-
-
-def parity(model: nn.Module, onnx_path: Path, prepared: list[np.ndarray]) -> dict[str, float | int]:
-    """Max |torch - onnxruntime| over the frame probabilities of real fields, and argmax agreement."""
-    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    worst, frames, agree = 0.0, 0, 0
-    for batch in prepared:
-        ours = torch_probs(model, batch)
-        theirs = session.run(None, {name: batch})[0]
-        worst = max(worst, float(np.abs(ours - theirs).max()))
-        frames += ours.shape[0] * ours.shape[1]
-        agree += int((ours.argmax(-1) == theirs.argmax(-1)).sum())
-    return {"fields": len(prepared), "max_abs_diff": worst, "argmax_agreement": agree / max(1, frames)}
-
-
-# --- reading ---------------------------------------------------------------------------------------
 
 
 def best_text(probs: np.ndarray, alphabet: str) -> str:
@@ -432,83 +343,3 @@ def cv_totals(cv: list[dict]) -> dict[str, object]:
             "exact_finetuned": sum(r[group]["exact_finetuned"] for r in cv),
         }
     return totals
-
-
-def save_oof(path: Path, fields, oof, texts, fold_of, base_frames) -> None:
-    """Out-of-fold frame probabilities of every real field, from the fold model that did not train on it."""
-    frames = np.empty(len(fields), dtype=object)
-    base = np.empty(len(fields), dtype=object)
-    for i, (f, b) in enumerate(zip(oof, base_frames, strict=True)):
-        frames[i] = None if f is None else f.astype(np.float16)
-        base[i] = b.astype(np.float16)
-    np.savez_compressed(
-        path,
-        names=np.array([f.name for f in fields]),
-        labels=np.array([f.digits for f in fields]),
-        fold=np.array(fold_of),
-        best_path=np.array(texts),
-        frames=frames,
-        base_frames=base,
-        alphabet=np.array(fs.FIELD_CHARS + "₹"),
-    )
-
-
-def write_card(path: Path, options: FieldTrainOptions, facts, metrics, base: FieldModel) -> dict[str, object]:
-    """A ``FieldModelCard`` with the base's input and output contract (serving code is unchanged)."""
-    import hashlib
-
-    card = json.loads(Path(options.base_model).with_suffix(".json").read_text(encoding="utf-8"))
-    source = dict(card["source"])
-    source.update(
-        {
-            "model": f"{card['source']['model']}, fine-tuned on amount fields",
-            "base": f"{options.base_model.name} (sha256 {card['sha256']})",
-            "changes": source.get("changes", "") + "; fine-tuned with CTC loss (training/field_finetune.py)",
-            "command": options.command,
-        }
-    )
-    card.update(
-        {
-            "name": NAME,
-            "version": f"ppocrv6-small-amount-ft-{datetime.now(UTC):%Y.%m.%d}",
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-            "framework": {
-                "torch": torch.__version__,
-                "onnx2torch": _version("onnx2torch"),
-                "onnx": onnx.__version__,
-                "onnxruntime": ort.__version__,
-                "opset": "17",
-            },
-            "source": source,
-            "metrics": metrics,
-            "training": {
-                "data": {
-                    str(
-                        p.name if p.parent.name == "training" else p.relative_to(options.data_dir)
-                    ): fd.sha256(p)
-                    for p in fd.data_files(options.data_dir)
-                    if p.is_file()
-                },
-                "mnist": "train split only (test digits stay for evaluation)",
-                "fonts": sorted(p.name for p in fs.installed_fonts()),
-                "font_packages": list(fs.FONT_PACKAGES),
-                "alphabet": base.alphabet,
-                "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
-                "run": facts,
-                "hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores shared, "
-                f"{options.threads} torch threads, no GPU",
-                "budget": f"{options.steps} steps or {options.budget_s:.0f} s per run, whichever first "
-                "(the issue allows 45 min; cut to fit a 2-core machine shared by three engineers)",
-            },
-        }
-    )
-    card.pop("surgery", None)
-    path.with_suffix(".json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
-    return card
-
-
-def _version(package: str) -> str:
-    import importlib.metadata
-
-    return importlib.metadata.version(package)
