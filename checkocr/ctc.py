@@ -110,6 +110,28 @@ def prefix_beam_search(
     return scored[:n_best]
 
 
+def blank_extended(labels: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The CTC state sequence of a label string (a blank before, between and after its labels), and
+    which states may be reached by skipping the blank before them: a label may, unless it repeats the
+    label two places back ("11" needs its blank)."""
+    extended = np.full(2 * len(labels) + 1, BLANK, dtype=np.int64)
+    extended[1::2] = labels
+    skip = np.zeros(len(extended), dtype=bool)
+    skip[2:] = (extended[2:] != BLANK) & (extended[2:] != extended[:-2])
+    return extended, skip
+
+
+def moves(score: np.ndarray, skip: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each state's score can come from one frame later: staying, the previous state, or the
+    state two back (skipping a blank, where ``skip`` allows it)."""
+    step = np.full(len(score), -np.inf)
+    step[1:] = score[:-1]
+    jump = np.full(len(score), -np.inf)
+    jump[2:] = score[:-2]
+    jump[~skip] = -np.inf
+    return score, step, jump
+
+
 def string_log_probability(probs: np.ndarray, labels: Sequence[int]) -> float:
     """log P(labels | frames): the CTC forward algorithm over the blank-extended label sequence.
 
@@ -120,25 +142,15 @@ def string_log_probability(probs: np.ndarray, labels: Sequence[int]) -> float:
     steps = len(logs)
     if any(label <= BLANK or label >= logs.shape[1] for label in labels):
         raise ValueError(f"labels must be classes 1..{logs.shape[1] - 1}, got {list(labels)}")
-    extended = np.full(2 * len(labels) + 1, BLANK, dtype=np.int64)
-    extended[1::2] = labels
+    extended, skip = blank_extended(labels)
     size = len(extended)
     if steps == 0:
         return 0.0 if size == 1 else LOG_FLOOR
-    # A label may skip the blank before it unless it repeats the label two places back.
-    skip = np.zeros(size, dtype=bool)
-    skip[2:] = (extended[2:] != BLANK) & (extended[2:] != extended[:-2])
     alpha = np.full(size, -np.inf)
-    alpha[0] = logs[0, extended[0]]
-    if size > 1:
-        alpha[1] = logs[0, extended[1]]
+    alpha[: min(size, 2)] = logs[0, extended[:2]]
     for t in range(1, steps):
-        step = np.full(size, -np.inf)
-        step[1:] = alpha[:-1]
-        jump = np.full(size, -np.inf)
-        jump[2:] = alpha[:-2]
-        jump[~skip] = -np.inf
-        alpha = np.logaddexp(np.logaddexp(alpha, step), jump) + logs[t, extended]
+        stay, step, jump = moves(alpha, skip)
+        alpha = np.logaddexp(np.logaddexp(stay, step), jump) + logs[t, extended]
     end = alpha[-1] if size == 1 else np.logaddexp(alpha[-1], alpha[-2])
     return float(max(end, LOG_FLOOR))
 
@@ -154,24 +166,15 @@ def best_alignment(probs: np.ndarray, labels: Sequence[int]) -> list[tuple[int, 
     steps = len(logs)
     if not labels:
         return []
-    extended = np.full(2 * len(labels) + 1, BLANK, dtype=np.int64)
-    extended[1::2] = labels
+    extended, skip = blank_extended(labels)
     size = len(extended)
-    skip = np.zeros(size, dtype=bool)
-    skip[2:] = (extended[2:] != BLANK) & (extended[2:] != extended[:-2])
     score = np.full(size, -np.inf)
-    score[0] = logs[0, extended[0]]
-    score[1] = logs[0, extended[1]]
+    score[:2] = logs[0, extended[:2]]
     back = np.zeros((steps, size), dtype=np.int8)  # 0 stay, 1 from previous state, 2 skipped a blank
     for t in range(1, steps):
-        step = np.full(size, -np.inf)
-        step[1:] = score[:-1]
-        jump = np.full(size, -np.inf)
-        jump[2:] = score[:-2]
-        jump[~skip] = -np.inf
-        moves = np.stack([score, step, jump])
-        back[t] = moves.argmax(axis=0)
-        score = moves.max(axis=0) + logs[t, extended]
+        options = np.stack(moves(score, skip))
+        back[t] = options.argmax(axis=0)
+        score = options.max(axis=0) + logs[t, extended]
     state = size - 1 if score[-1] >= score[-2] else size - 2
     if not np.isfinite(score[state]) or score[state] <= LOG_FLOOR * 0.5:
         return None
