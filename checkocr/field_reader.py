@@ -56,7 +56,11 @@ class Ink:
     pieces: np.ndarray  # [k, 4] x, y, w, h of each connected piece
 
     @classmethod
-    def of(cls, grey: np.ndarray) -> Ink:
+    def of(cls, grey: np.ndarray | Ink) -> Ink:
+        """The ink of a grey crop; an ``Ink`` is returned as it is, so a field read several times (the
+        field reading and the fused reader's candidates) finds its ink once."""
+        if isinstance(grey, Ink):
+            return grey
         mask = ink_mask(grey)
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
         pieces = stats[1:count, :4]
@@ -104,7 +108,7 @@ def raised_cents(digit_boxes: list[BBox]) -> bool:
 
 
 def field_glyphs(
-    frames: FieldFrames, grey: np.ndarray, to_image: Callable[[BBox], BBox] = lambda box: box
+    frames: FieldFrames, grey: np.ndarray | Ink, to_image: Callable[[BBox], BBox] = lambda box: box
 ) -> list[Glyph]:
     """The best-path characters as glyphs (boxes in image pixels via ``to_image``), left to right."""
     return glyphs_of(frames, grey, best_path(frames.probs), to_image)
@@ -129,10 +133,9 @@ def glyphs_of(
     chars: list[DecodedChar],
     to_image: Callable[[BBox], BBox] = lambda box: box,
 ) -> list[Glyph]:
-    """Decoded characters as glyphs (boxes in image pixels via ``to_image``), left to right.
-    ``grey`` may be the field's ``Ink`` already found, when several strings are placed on one field."""
+    """Decoded characters as glyphs (boxes in image pixels via ``to_image``), left to right."""
     text = "".join(frames.alphabet[c.label - 1] for c in chars)
-    ink = grey if isinstance(grey, Ink) else Ink.of(grey)
+    ink = Ink.of(grey)
     boxes = [char_box(frames, c, ink) for c in chars]
     digit_at = [i for i, ch in enumerate(text) if ch in DIGITS]
     raised = set(digit_at[-2:]) if raised_cents([boxes[i] for i in digit_at]) else set()
@@ -160,7 +163,7 @@ def fraction_positions(text: str) -> set[int]:
 
 def read_frames(
     frames: FieldFrames,
-    grey: np.ndarray,
+    grey: np.ndarray | Ink,
     decimal: Decimal = "auto",
     accept_threshold: float = 0.9,
     to_image: Callable[[BBox], BBox] = lambda box: box,

@@ -159,7 +159,7 @@ def digit_alternatives(characters: Sequence[Character], alphabet: str) -> list[s
 
 def fuse(
     frames: FieldFrames,
-    grey: np.ndarray,
+    grey: np.ndarray | Ink,
     field_reading: Assembly,
     digit_reading: Assembly,
     location_confidence: float,
@@ -181,7 +181,7 @@ def fuse(
 
 def candidates(
     frames: FieldFrames,
-    grey: np.ndarray,
+    grey: np.ndarray | Ink,
     field_reading: Assembly,
     digit_reading: Assembly,
     decimal: Decimal = "auto",
@@ -201,7 +201,7 @@ def candidates(
         texts.setdefault(text, set()).add("digits_alternative")
 
     by_digits: dict[str, Candidate] = {}
-    ink: Ink | None = None  # found once, for the first candidate that needs boxes
+    ink = Ink.of(grey)
     for text, sources in texts.items():
         if text == digit_text and digit_reading.amount_cents is not None:
             assembly = digit_reading  # the same string from both: the digit path measured its layout
@@ -211,7 +211,6 @@ def candidates(
             chars = aligned_chars(frames, text)
             if chars is None:
                 continue
-            ink = ink or Ink.of(grey)
             assembly = assemble(glyphs_of(frames, ink, chars, to_image), decimal=decimal)
         if assembly.amount_cents is None:
             continue

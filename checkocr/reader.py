@@ -21,7 +21,7 @@ from checkocr.config import Settings
 from checkocr.digit_path import adjust_priors, height_agreement, is_unread_sign
 from checkocr.field_crop import FieldCrop, cut_field, given_field
 from checkocr.field_model import FieldModel
-from checkocr.field_reader import read_frames
+from checkocr.field_reader import Ink, read_frames
 from checkocr.fusion import fuse, keyed_facts
 from checkocr.heap import keep_freed_memory
 from checkocr.imageio import decode_grey, read_file_grey
@@ -224,12 +224,11 @@ class Reader:
             return empty, views, None
         timings["recognise"] = elapsed_ms(t)
         t = time.perf_counter()
-        field_reading = read_frames(frames, field.image, decimal, self.accept_threshold, field.to_image)
+        ink = Ink.of(field.image)  # one search for the field's ink serves every candidate's boxes
+        field_reading = read_frames(frames, ink, decimal, self.accept_threshold, field.to_image)
         calibrator = self.calibrator
         weight = calibrator.card.digit_weight
-        fused = fuse(
-            frames, field.image, field_reading, digits, location.confidence, decimal, field.to_image, weight
-        )
+        fused = fuse(frames, ink, field_reading, digits, location.confidence, decimal, field.to_image, weight)
         timings["fuse"] = elapsed_ms(t)
         views = {"digits": view(digits), "field": view(field_reading)}
 

@@ -35,7 +35,7 @@ from checkocr.classifier import DigitClassifier
 from checkocr.config import DEFAULT_FIELD_MODEL_PATH, DEFAULT_FUSION_CARD_PATH, DEFAULT_MODEL_PATH, Settings
 from checkocr.field_crop import cut_field
 from checkocr.field_model import FieldModel
-from checkocr.field_reader import read_frames
+from checkocr.field_reader import Ink, read_frames
 from checkocr.fusion import FEATURES, Candidate, Context, amount_digits, candidates, choose
 from checkocr.imageio import read_file_grey
 from checkocr.labels import FIXES, read_labels
@@ -104,8 +104,9 @@ def read_item(
         return [], location.confidence, Assembly(None, None, 0.0, True, []), digits
     if oof is not None:
         frames = replace(frames, probs=oof.astype(np.float32))
-    field_reading = read_frames(frames, field.image, "auto", 0.9, field.to_image)
-    found = candidates(frames, field.image, field_reading, digits, "auto", field.to_image)
+    ink = Ink.of(field.image)
+    field_reading = read_frames(frames, ink, "auto", 0.9, field.to_image)
+    found = candidates(frames, ink, field_reading, digits, "auto", field.to_image)
     return found, location.confidence, field_reading, digits
 
 
