@@ -24,6 +24,8 @@ from checkocr.field_model import FieldModel
 from training import field_data as fd
 from training import field_synth as fs
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
 if TYPE_CHECKING:
     from training.field_finetune import FieldTrainOptions
 
@@ -49,6 +51,14 @@ def save_oof(path: Path, fields, oof, texts, fold_of, base_frames) -> None:
     )
 
 
+def portable(text: str) -> str:
+    """``text`` with this checkout's and the data folder's absolute paths made relative, so a card
+    names no machine's layout (a card is copied between machines with the model)."""
+    for root, name in ((REPO_ROOT, "."), (REPO_ROOT.parent / "shared", "../shared")):
+        text = text.replace(str(root) + "/", name + "/").replace(str(root), name)
+    return text
+
+
 def write_card(path: Path, options: FieldTrainOptions, facts, metrics, base: FieldModel) -> dict[str, object]:
     """A ``FieldModelCard`` with the base's input and output contract (serving code is unchanged)."""
     import hashlib
@@ -60,7 +70,7 @@ def write_card(path: Path, options: FieldTrainOptions, facts, metrics, base: Fie
             "model": f"{card['source']['model']}, fine-tuned on amount fields",
             "base": f"{options.base_model.name} (sha256 {card['sha256']})",
             "changes": source.get("changes", "") + "; fine-tuned with CTC loss (training/field_finetune.py)",
-            "command": options.command,
+            "command": portable(options.command),
         }
     )
     card.update(
@@ -90,12 +100,14 @@ def write_card(path: Path, options: FieldTrainOptions, facts, metrics, base: Fie
                 "fonts": sorted(p.name for p in fs.installed_fonts()),
                 "font_packages": list(fs.FONT_PACKAGES),
                 "alphabet": base.alphabet,
-                "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
+                "options": {
+                    k: (portable(str(v)) if isinstance(v, Path) else v) for k, v in asdict(options).items()
+                },
                 "run": facts,
                 "hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores shared, "
                 f"{options.threads} torch threads, no GPU",
                 "budget": f"{options.steps} steps or {options.budget_s:.0f} s per run, whichever first "
-                "(the issue allows 45 min; cut to fit a 2-core machine shared by three engineers)",
+                "(the recipe allows 45 min per run on 2 CPU cores)",
             },
         }
     )

@@ -62,7 +62,7 @@ class FieldTrainOptions:
     synth_eval: int = 300  # held-out synthetic fields (a seed training never uses), per run evaluated
     cv_only: bool = False  # stop after the folds (no final model)
     final_only: bool = False  # skip the folds
-    command: str = field(default_factory=lambda: " ".join(shlex.quote(a) for a in sys.argv))
+    command: str = field(default_factory=lambda: " ".join(["checkocr", *map(shlex.quote, sys.argv[1:])]))
 
 
 # --- the trainable model ---------------------------------------------------------------------------
