@@ -2,8 +2,8 @@
 
 That module reads each set (synthetic checks, ORAND CAR-A dev fields, IDRBT dev cheques) and judges
 each reading; this part turns the per-item (confidence, right or wrong) pairs into what a bank asks:
-the exact-amount rate, and the read rate at a fixed error rate as the accept threshold moves
-(bench.stats.read_error_curve), with a plot of the whole curve.
+the exact-amount rate, and the read rate at a fixed error as the accept threshold moves
+(checkocr/operating_point.py, the project's one definition), with a plot of the whole curve.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from pathlib import Path
 
 from bench.harness import Context, PartReport, Table, pct
 from bench.read_accuracy import DEFAULT_SEED, SetResult, judge_idrbt, judge_orand, judge_synth
-from bench.stats import CurvePoint, read_error_curve, read_rate_at_error
+from checkocr.operating_point import OperatingPoint, operating_points, read_rate_at
 
 ERROR_BUDGETS = (0.005, 0.01, 0.02)
 PLOT_NAME = "benchmarks-read-rate.png"
 
 
-def curve_of(scored: SetResult) -> list[CurvePoint]:
-    return read_error_curve(scored.confidences, scored.correct)
+def at_one_percent(scored: SetResult) -> OperatingPoint:
+    return read_rate_at(scored.confidences, scored.correct, 0.01, among="accepted")
 
 
-def threshold_text(point: CurvePoint) -> str:
+def threshold_text(point: OperatingPoint) -> str:
     if point.accepted == 0:
         return "accept none"
     return f"{point.threshold:.3f}"
@@ -32,19 +32,18 @@ def threshold_text(point: CurvePoint) -> str:
 def curve_table(sets: Sequence[SetResult]) -> Table:
     rows = []
     for scored in sets:
-        curve = curve_of(scored)
         row = [scored.name, str(len(scored.correct)), pct(scored.exact, 1)]
         for budget in ERROR_BUDGETS:
-            point = read_rate_at_error(curve, budget)
+            point = read_rate_at(scored.confidences, scored.correct, budget, among="accepted")
             row.append(f"{pct(point.read_rate, 1)} (t {threshold_text(point)})")
         rows.append(row)
     return Table(
-        "Exact amount and read rate at a fixed error rate",
-        ["set", "items", "exact", *[f"read @ {100 * b:g}% error" for b in ERROR_BUDGETS]],
+        "Exact amount and read rate at a fixed error",
+        ["set", "items", "exact", *[f"read @ <= {100 * b:g}% wrong" for b in ERROR_BUDGETS]],
         rows,
-        note="Read rate: items accepted (confidence >= threshold t) and right, over all items. Error rate: "
-        "items accepted but wrong, over all items. Unreadable items count as rejected. 'accept none' "
-        "means no threshold keeps the error rate within that budget on this set.",
+        note="Read rate: items accepted (confidence >= threshold t), over all items. Wrong: accepted items "
+        "whose amount is wrong, over the accepted (checkocr/operating_point.py). Unreadable items are "
+        "never accepted. 'accept none' means no threshold keeps the wrong share within that budget.",
     )
 
 
@@ -56,17 +55,16 @@ def plot_curves(sets: Sequence[SetResult], path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     for scored in sets:
-        curve = curve_of(scored)
-        ax.step(
-            [100 * p.error_rate for p in curve],
+        curve = operating_points(scored.confidences, scored.correct)
+        ax.plot(
+            [100 * p.wrong_among_accepted for p in curve],
             [100 * p.read_rate for p in curve],
-            where="post",
             label=f"{scored.name} (n={len(scored.correct)})",
         )
     for budget in ERROR_BUDGETS:
         ax.axvline(100 * budget, color="grey", linewidth=0.6, linestyle=":")
-    ax.set_xlabel("error rate: accepted but wrong, % of all items")
-    ax.set_ylabel("read rate: accepted and right, % of all items")
+    ax.set_xlabel("wrong among accepted, %")
+    ax.set_ylabel("read rate: accepted, % of all items")
     ax.set_title("checkocr read rate vs error rate as the accept threshold moves")
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 100)
@@ -108,16 +106,16 @@ def run(ctx: Context) -> PartReport:
     plot_curves(sets, ctx.docs_dir / PLOT_NAME)
     report.images.append(PLOT_NAME)
     report.findings.append(
-        "**Headline:** read rate at 1% error: "
-        + ", ".join(f"{s.name} {pct(read_rate_at_error(curve_of(s), 0.01).read_rate, 1)}" for s in sets)
+        "**Headline:** read rate at <= 1% wrong among accepted: "
+        + ", ".join(f"{s.name} {pct(at_one_percent(s).read_rate, 1)}" for s in sets)
         + "; exact: "
         + ", ".join(f"{s.name} {pct(s.exact, 1)}" for s in sets)
         + "."
     )
     for scored in sets:
-        one = read_rate_at_error(curve_of(scored), 0.01)
+        one = at_one_percent(scored)
         report.findings.append(
-            f"{scored.name}: {pct(scored.exact, 1)} exact; at 1% error the bank can post "
+            f"{scored.name}: {pct(scored.exact, 1)} exact; at <= 1% wrong among accepted the bank can post "
             f"{pct(one.read_rate, 1)} without a person (threshold {threshold_text(one)})."
             + (f" {note(scored)}" if note(scored) else "")
         )

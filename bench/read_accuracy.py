@@ -41,6 +41,7 @@ from checkocr.config import (
     Settings,
 )
 from checkocr.labels import read_labels
+from checkocr.operating_point import read_rate_at
 
 DEV_MODEL = PROJECT_ROOT / "runs" / "dev" / "digits.onnx"
 DEFAULT_SEED = 90210  # never used while developing the reader
@@ -87,22 +88,6 @@ def iou(a: Sequence[float], b: Sequence[float]) -> float:
 
 def digit_string(reading) -> str:
     return "".join(c.char for c in reading.characters if c.kind == "digit")
-
-
-def read_rate_at_misread(confidences: Sequence[float], correct: Sequence[bool], max_misread: float) -> tuple:
-    """(share of all items accepted, threshold) at the lowest threshold whose accepted items are at most
-    ``max_misread`` wrong. Accepting nothing (rate 0) always qualifies."""
-    conf = np.asarray(confidences, dtype=np.float64)
-    ok = np.asarray(correct, dtype=bool)
-    best = (0.0, float("inf"))
-    for threshold in sorted(set(conf.tolist()), reverse=True):
-        accepted = conf >= threshold
-        if threshold <= 0 or not accepted.any():
-            continue
-        misread = 1.0 - ok[accepted].mean()
-        if misread <= max_misread + 1e-12:
-            best = (float(accepted.mean()), float(threshold))
-    return best
 
 
 def sweep_table(result: SetResult) -> list[str]:
@@ -239,12 +224,14 @@ def make_reader(model: Path, which: str = "digits", field_model: Path = DEFAULT_
 
 
 def report(result: SetResult, show_failures: int) -> None:
-    rate, threshold = read_rate_at_misread(result.confidences, result.correct, 0.01)
+    point = read_rate_at(result.confidences, result.correct, 0.01, among="accepted")
     print(f"\n== {result.name}: {len(result.correct)} items")
     if (result.found and not all(result.found)) or "synthetic" in result.name or "IDRBT" in result.name:
         print(f"  field found (IoU >= 0.5): {result.found_rate:.1%}")
     print(f"  exact: {result.exact:.1%}")
-    print(f"  read rate at <= 1% wrong among accepted: {rate:.1%} (threshold {threshold:.4f})")
+    print(
+        f"  read rate at <= 1% wrong among accepted: {point.read_rate:.1%} (threshold {point.threshold:.4f})"
+    )
     print("\n".join(sweep_table(result)))
     for line in result.failures[:show_failures]:
         print(f"    wrong: {line}")

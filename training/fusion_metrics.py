@@ -1,7 +1,7 @@
 """How well the fused reader's confidence ranks and calibrates, per dev set (``training/fusion.py``).
 
-Read rate at a fixed error (among the accepted, or over all items), expected calibration error with
-its reliability bins, and the diagram docs/ shows.
+Read rate at a fixed error (checkocr/operating_point.py: among the accepted, or over all items),
+expected calibration error with its reliability bins, and the diagram docs/ shows.
 """
 
 from __future__ import annotations
@@ -11,25 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from checkocr.operating_point import read_rate_at
+
 if TYPE_CHECKING:
     from training.fusion import Item
 
 BINS = 10
-
-
-def read_rate(
-    probability: np.ndarray, right: np.ndarray, max_wrong: float, over_all: bool
-) -> tuple[float, float]:
-    """(share accepted, threshold) at the lowest threshold whose accepted items are at most
-    ``max_wrong`` wrong: among the accepted (``over_all`` False) or over all items (True)."""
-    best = (0.0, 1.0)
-    for threshold in sorted(set(probability.tolist()), reverse=True):
-        accepted = probability >= threshold
-        wrong = int((accepted & ~right).sum())
-        share = wrong / (len(right) if over_all else int(accepted.sum()))
-        if share <= max_wrong + 1e-12:
-            best = (float(accepted.mean()), float(threshold))
-    return best
 
 
 def ece(probability: np.ndarray, right: np.ndarray) -> tuple[float, list[dict[str, float]]]:
@@ -74,11 +61,11 @@ def set_metrics(
             ),
         }
         for name, wrong in (("1pct", 0.01), ("0.1pct", 0.001)):
-            rate, threshold = read_rate(p, right, wrong, over_all=False)
-            row[f"read_rate_at_{name}_wrong_among_accepted"] = round(rate, 4)
-            row[f"threshold_{name}_among_accepted"] = round(threshold, 6)
-            rate, threshold = read_rate(p, right, wrong, over_all=True)
-            row[f"read_rate_at_{name}_wrong_over_all"] = round(rate, 4)
+            among = read_rate_at(p, right, wrong, among="accepted")
+            row[f"read_rate_at_{name}_wrong_among_accepted"] = round(among.read_rate, 4)
+            row[f"threshold_{name}_among_accepted"] = round(min(among.threshold, 1.0), 6)  # 1.0: none
+            over_all = read_rate_at(p, right, wrong, among="all")
+            row[f"read_rate_at_{name}_wrong_over_all"] = round(over_all.read_rate, 4)
         row["ece"], row["reliability"] = ece(p, right)
         row["ece"] = round(row["ece"], 4)  # type: ignore[arg-type]
         out[set_name] = row

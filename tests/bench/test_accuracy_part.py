@@ -19,9 +19,9 @@ def test_table_reads_the_curve_at_each_error_budget():
     table = curve_table([hundred_items()])
     name, items, exact, at_half, at_one, at_two = table.rows[0]
     assert (name, items, exact) == ("hand-made", "100", "98.0%")
-    assert at_half == "90.0% (t 0.990)"  # the two 0.95 errors would be 2% of all items
+    assert at_half == "90.0% (t 0.990)"  # the two 0.95 errors would be 2 of 92 accepted
     assert at_one == "90.0% (t 0.990)"
-    assert at_two == "98.0% (t 0.500)"  # 2% error allowed: accept everything
+    assert at_two == "100.0% (t 0.500)"  # 2 wrong of 100 accepted is within 2%: accept everything
 
 
 def test_nothing_acceptable_is_said_plainly():
