@@ -1,3 +1,3 @@
-"""checkocr: reads the handwritten courtesy amount on a check with an ONNX digit model on the CPU."""
+"""checkocr: reads the handwritten courtesy amount on a check on the CPU, with two ONNX readers fused."""
 
 __version__ = "0.1.0"

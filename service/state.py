@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import TYPE_CHECKING
 
+from checkocr import __version__
 from checkocr.config import Settings
 from service.limits import InferencePool
 from service.metrics import ServiceMetrics
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from checkocr.reader import Reader
 
 logger = logging.getLogger("checkocr.service")
-# The installed distribution's version: pyproject.toml is its one source.
-SERVICE_VERSION = metadata.version("checkocr")
+# checkocr/__init__.py is the one source of the version (pyproject.toml reads it from there).
+SERVICE_VERSION = __version__
 
 
 def intra_op_threads(settings: Settings) -> int:
