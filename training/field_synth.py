@@ -36,13 +36,13 @@ from checkocr.synth.handwriting import (
     ink_box,
     ink_grey,
     paste_max,
-    pen_lines,
     render_digit,
     render_lines,
     sample_style,
 )
 from checkocr.synth.pool import MnistTestPool
 from checkocr.synth.scan import jpeg_roundtrip, sensor_noise
+from checkocr.synth.strokes import pen_lines
 
 CONVENTIONS = ("us", "latam", "indian")
 # Debian packages whose fonts the generator looks for (.ci/run installs them); any subset works.
