@@ -78,8 +78,7 @@ class Glyph:
 class Assembly:
     amount: str | None
     amount_cents: int | None
-    confidence: float
-    needs_review: bool
+    confidence: float  # the assembly's own score; checkocr/confidence.py makes the reported one
     characters: list[Character] = field(default_factory=list)
     reason: str | None = None
 
@@ -216,7 +215,7 @@ def tail_marks(glyphs: Sequence[Glyph]) -> int:
     return count
 
 
-def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", accept_threshold: float = 0.9) -> Assembly:
+def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto") -> Assembly:
     """The amount, integer cents, confidence and characters of a left-to-right glyph list."""
     if decimal not in DECIMALS:
         raise AssemblyError(f"decimal must be 'auto', '.' or ',', not {decimal!r}")
@@ -230,7 +229,7 @@ def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", accept_threshol
     characters = [to_character(g) for g in work]
     digits = [g for g in work if g.kind == "digit"]
     if not digits:
-        return Assembly(None, None, 0.0, True, characters, reason="no handwritten digits found in the field")
+        return Assembly(None, None, 0.0, characters, reason="no handwritten digits found in the field")
 
     raised = [g for g in digits if g.raised]
     main = [g for g in work if not (g.kind == "digit" and g.raised)]
@@ -267,6 +266,5 @@ def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", accept_threshol
         amount=amount,
         amount_cents=int(integer) * 100 + int(cents),
         confidence=round(confidence, 6),
-        needs_review=confidence < accept_threshold,
         characters=characters,
     )

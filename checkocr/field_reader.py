@@ -165,9 +165,8 @@ def read_frames(
     frames: FieldFrames,
     grey: np.ndarray | Ink,
     decimal: Decimal = "auto",
-    accept_threshold: float = 0.9,
     to_image: Callable[[BBox], BBox] = lambda box: box,
 ) -> Assembly:
     """The field model's reading of one field, assembled by the same rules as the digit path's."""
     glyphs = field_glyphs(frames, grey, to_image)
-    return assemble(glyphs, decimal=decimal, accept_threshold=accept_threshold)
+    return assemble(glyphs, decimal=decimal)

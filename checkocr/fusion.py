@@ -233,7 +233,7 @@ def candidates(
         else:
             kept.sources |= sources
     found = list(by_digits.values())
-    no_amount = Assembly(None, None, 0.0, True, [], reason="neither reader found an amount in the field")
+    no_amount = Assembly(None, None, 0.0, [], reason="neither reader found an amount in the field")
     found.append(
         Candidate("", no_amount, field_digit_logp(merged, ""), digit_path_logp(digit_chars, ""), {"none"})
     )

@@ -17,8 +17,14 @@ import numpy as np
 from checkocr.assemble import Assembly, Decimal, Glyph, assemble
 from checkocr.calibration import Calibrator, fusion_mismatch, usable_calibrator
 from checkocr.classifier import DigitClassifier
+from checkocr.confidence import (
+    digit_path_confidence,
+    fused_confidence,
+    located_confidence,
+    review_reasons,
+)
 from checkocr.config import Settings
-from checkocr.digit_path import adjust_priors, height_agreement, is_unread_sign
+from checkocr.digit_path import adjust_priors, is_unread_sign
 from checkocr.field_crop import FieldCrop, cut_field, given_field
 from checkocr.field_model import FieldModel
 from checkocr.field_reader import Ink, read_frames
@@ -44,13 +50,6 @@ FIELD_SIDE = 0.8  # a given field may start with a tall "1" at its edge
 def check_region(region: str) -> None:
     if region not in ("auto", "field"):
         raise ValueError(f"region must be 'auto' or 'field', not {region!r}")
-
-
-def review_reasons(result: Assembly, accept_threshold: float) -> list[str]:
-    """Why a person must look at this reading (empty when it may be posted as read)."""
-    if result.amount is None:
-        return ["no_amount"]
-    return ["low_confidence"] if result.confidence < accept_threshold else []
 
 
 def view(result: Assembly) -> ReaderView:
@@ -181,19 +180,23 @@ class Reader:
             models = [self.field_info, self.classifier.info, self.fusion_info]
         elif reader == "field":
             result, models = self.read_field(field, decimal, timings), [self.field_info]
-            result = self.weigh_location(result, location)
+            result.confidence = located_confidence(result.confidence, location.confidence)
         else:
             result, models = self.read_digits(field, location, decimal, timings), [self.classifier.info]
-            result = self.weigh_location(result, location)
+            result.confidence = located_confidence(result.confidence, location.confidence)
         timings["total"] = elapsed_ms(start)
-        reasons = review_reasons(result, self.accept_threshold)
-        if views is not None and views["digits"].amount != views["field"].amount:
-            reasons.append("readers_disagree")
+        reasons = review_reasons(
+            result.amount,
+            result.confidence,
+            self.accept_threshold,
+            readers_disagree=views is not None and views["digits"].amount != views["field"].amount,
+            field_found=location.source != "whole_image",
+        )
         reading = Reading(
             amount=result.amount,
             amount_cents=result.amount_cents,
             confidence=result.confidence,
-            needs_review=result.needs_review,
+            needs_review=bool(reasons),
             characters=result.characters,
             field=FieldInfo(bbox=location.bbox, source=location.source),
             reader=reader,
@@ -219,13 +222,13 @@ class Reader:
             frames = self.field_model.frames(field.image)
         except ValueError as exc:  # too small to hold handwriting: the digit path has nothing either
             timings["recognise"] = elapsed_ms(t)
-            empty = Assembly(None, None, 0.0, True, [], reason=str(exc))
+            empty = Assembly(None, None, 0.0, [], reason=str(exc))
             views = {"digits": view(digits), "field": view(empty)}
             return empty, views, None
         timings["recognise"] = elapsed_ms(t)
         t = time.perf_counter()
         ink = Ink.of(field.image)  # one search for the field's ink serves every candidate's boxes
-        field_reading = read_frames(frames, ink, decimal, self.accept_threshold, field.to_image)
+        field_reading = read_frames(frames, ink, decimal, field.to_image)
         calibrator = self.calibrator
         weight = calibrator.card.digit_weight
         fused = fuse(frames, ink, field_reading, digits, location.confidence, decimal, field.to_image, weight)
@@ -238,18 +241,12 @@ class Reader:
 
         if fused.chosen is None:
             reason = field_reading.reason or digits.reason or "neither reader found an amount in the field"
-            return Assembly(None, None, 0.0, True, field_reading.characters, reason=reason), views, keyed
+            return Assembly(None, None, 0.0, field_reading.characters, reason=reason), views, keyed
         chosen = fused.chosen
         same_as_digits = "digits" in chosen.sources and chosen.assembly.amount_cents == digits.amount_cents
         characters = digits.characters if same_as_digits else chosen.assembly.characters
-        confidence = round(calibrator.probability(fused.features), 6)
-        result = Assembly(
-            chosen.assembly.amount,
-            chosen.assembly.amount_cents,
-            confidence,
-            confidence < self.accept_threshold,
-            characters,
-        )
+        confidence = fused_confidence(calibrator, fused.features)
+        result = Assembly(chosen.assembly.amount, chosen.assembly.amount_cents, confidence, characters)
         return result, views, keyed
 
     def read_digits(
@@ -262,8 +259,8 @@ class Reader:
         t = time.perf_counter()
         glyphs = self.classify(segments, stroke_width, field)
         timings["classify"] = elapsed_ms(t)
-        result = assemble(glyphs, decimal=decimal, accept_threshold=self.accept_threshold)
-        result.confidence *= height_agreement(segments)
+        result = assemble(glyphs, decimal=decimal)
+        result.confidence = digit_path_confidence(result.confidence, segments)
         return result
 
     def read_field(self, field: FieldCrop, decimal: Decimal, timings: dict[str, float]) -> Assembly:
@@ -274,9 +271,9 @@ class Reader:
             frames = self.field_model.frames(field.image)
         except ValueError as exc:  # a crop too small to hold handwriting: unreadable, not an error
             timings["recognise"] = elapsed_ms(t)
-            return Assembly(None, None, 0.0, True, [], reason=str(exc))
+            return Assembly(None, None, 0.0, [], reason=str(exc))
         timings["recognise"] = elapsed_ms(t)
-        result = read_frames(frames, field.image, decimal, self.accept_threshold, field.to_image)
+        result = read_frames(frames, field.image, decimal, field.to_image)
         if result.amount is None and not result.characters:
             result.reason = "the field model read no characters in the field"
         return result
@@ -291,13 +288,6 @@ class Reader:
     def field_info(self) -> ModelInfo:
         assert self.field_model is not None
         return self.field_model.info
-
-    def weigh_location(self, result: Assembly, location: FieldLocation) -> Assembly:
-        """A field found with little certainty makes the whole reading less certain."""
-        confidence = round(result.confidence * location.confidence, 6)
-        result.confidence = confidence
-        result.needs_review = confidence < self.accept_threshold or result.amount is None
-        return result
 
     def locate(self, grey: np.ndarray, region: Region) -> FieldLocation:
         """The field to read: the whole image when ``region`` is "field", else the one found on the check."""

@@ -101,11 +101,11 @@ def read_item(
     try:
         frames = (fold_model or reader.field_model).frames(field.image)
     except ValueError:
-        return [], location.confidence, Assembly(None, None, 0.0, True, []), digits
+        return [], location.confidence, Assembly(None, None, 0.0, []), digits
     if oof is not None:
         frames = replace(frames, probs=oof.astype(np.float32))
     ink = Ink.of(field.image)
-    field_reading = read_frames(frames, ink, "auto", 0.9, field.to_image)
+    field_reading = read_frames(frames, ink, "auto", field.to_image)
     found = candidates(frames, ink, field_reading, digits, "auto", field.to_image)
     return found, location.confidence, field_reading, digits
 

@@ -112,11 +112,9 @@ def test_forced_decimal_comma() -> None:
 
 def test_confidence_is_product_of_digit_probabilities_and_structure() -> None:
     glyphs = [Glyph.digit(probs(1, 0.9), (0, 0, 20, 40)), Glyph.digit(probs(2, 0.8), (30, 0, 20, 40))]
-    result = assemble(glyphs, accept_threshold=0.5)
+    result = assemble(glyphs)
     assert result.amount == "12.00"
     assert result.confidence == pytest.approx(0.72, abs=1e-6)
-    assert not result.needs_review
-    assert assemble(glyphs, accept_threshold=0.8).needs_review
     ambiguous = assemble(layout("12.50"))
     assert ambiguous.confidence == pytest.approx(0.99**4 * AMBIGUOUS_DECIMAL, abs=1e-5)
 
@@ -131,7 +129,7 @@ def test_alternatives_are_the_other_likely_classes_best_first() -> None:
 def test_no_digits_is_an_unreadable_amount_not_an_error() -> None:
     result = assemble(layout("$ .-"))
     assert result.amount is None and result.amount_cents is None
-    assert result.needs_review and result.reason
+    assert result.confidence == 0.0 and result.reason
 
 
 def test_malformed_input_raises_assembly_error() -> None:
@@ -186,7 +184,7 @@ def test_upright_slash_before_the_closing_dash_is_a_terminator() -> None:
 
 def test_an_amount_of_zero_is_never_accepted() -> None:
     """No check is written for nothing: a zero reading lost its digits or read a mark as "0"."""
-    result = assemble(layout("0.00"), accept_threshold=0.0)
+    result = assemble(layout("0.00"))
     assert result.amount == "0.00"
     assert result.confidence == 0.0
     assert assemble(layout("0.08")).confidence > 0.9
@@ -209,4 +207,3 @@ def test_more_marks_after_the_last_digit_than_anyone_writes_is_doubtful(text: st
     digits = sum(ch.isdigit() for ch in text)
     expected = 0.99**digits * (CROWDED_TAIL if crowded else 1.0)
     assert result.confidence == pytest.approx(expected, abs=1e-5)
-    assert result.needs_review is crowded

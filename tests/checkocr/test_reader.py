@@ -210,16 +210,3 @@ def test_a_digit_far_off_the_others_height_lowers_the_confidence() -> None:
     assert tall.amount is not None
     assert tall.confidence < 0.85 * digits
     assert tall.confidence > 0.5 * digits  # a doubt, not a rejection
-
-
-def test_height_agreement_leaves_raised_cents_out() -> None:
-    def digit(height: int, raised: bool = False) -> Segment:
-        return Segment("digit", (0, 0, 20, height), raised=raised)
-
-    assert digit_path.height_agreement([digit(40), digit(42), digit(20, True), digit(21, True)]) > 0.99
-    assert digit_path.height_agreement([digit(40), digit(40), digit(80)]) == pytest.approx(
-        float(np.exp(-digit_path.HEIGHT_DOUBT * np.log(2) ** 2))
-    )
-    assert digit_path.height_agreement([digit(40)]) == 1.0
-    dot = Segment("separator", (0, 30, 5, 5), char=".")
-    assert digit_path.height_agreement([digit(40), dot, digit(40)]) == 1.0

@@ -1,7 +1,8 @@
 """The golden readings: what the reader returns today for the ORAND dev fields and seeded synthetic checks.
 
-``tests/regression/golden_readings.json`` holds, per item and per reader, the amount and the characters
-string of its reading. ``test_golden_readings.py`` reads every item again and names every item whose
+``tests/regression/golden_readings.json`` holds, per item and per reader, the amount, the characters
+string and the decision ("post" or "review" at the default accept threshold) of its reading, so a
+retuned threshold or confidence factor shows up as well as a changed string. ``test_golden_readings.py`` reads every item again and names every item whose
 reading changed. After a change that is meant to change readings (a new model, a retuned threshold),
 measure it (``python -m bench.read_accuracy``) and regenerate the file from the repository root::
 
@@ -53,7 +54,13 @@ def make_reader(readers: Sequence[str]):
     field_model = FieldModel(settings.field_model_path, threads=1) if needs_field else None
     calibrator = Calibrator.load(settings.fusion_card_path) if "fused" in readers else None
     classifier = DigitClassifier(settings.model_path, threads=1)
-    return Reader(classifier, 0.9, field_model=field_model, default_reader="digits", calibrator=calibrator)
+    return Reader(
+        classifier,
+        settings.accept_threshold,
+        field_model=field_model,
+        default_reader="digits",
+        calibrator=calibrator,
+    )
 
 
 def items(data_dir: Path) -> Iterator[tuple[str, np.ndarray, str]]:
@@ -73,14 +80,16 @@ def items(data_dir: Path) -> Iterator[tuple[str, np.ndarray, str]]:
 
 
 def read_all(data_dir: Path, readers: Sequence[str]) -> dict[str, dict[str, list[str | None]]]:
-    """item id -> reader -> [amount, characters] (the characters joined: digits, separators, signs)."""
+    """item id -> reader -> [amount, characters, decision] (characters joined: digits, separators, signs;
+    decision "post" or "review")."""
     reader = make_reader(readers)
     out: dict[str, dict[str, list[str | None]]] = {}
     for item, grey, region in items(data_dir):
         out[item] = {}
         for which in readers:
             reading = reader.read_array(grey, region=region, reader=which)
-            out[item][which] = [reading.amount, "".join(c.char for c in reading.characters)]
+            text = "".join(c.char for c in reading.characters)
+            out[item][which] = [reading.amount, text, "review" if reading.needs_review else "post"]
     return out
 
 
@@ -127,8 +136,8 @@ def flips(expected: dict, actual: dict) -> list[str]:
 def show(value: list[str | None] | None) -> str:
     if value is None:
         return "(absent)"
-    amount, text = value
-    return f"{amount or 'no amount'} {text!r}"
+    amount, text, *decision = value
+    return f"{amount or 'no amount'} {text!r} {' '.join(map(str, decision))}".rstrip()
 
 
 def main(argv: list[str] | None = None) -> int:

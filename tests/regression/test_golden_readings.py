@@ -1,7 +1,8 @@
 """Regression guard: every golden item reads as it did when ``golden_readings.json`` was written.
 
 The items are the 800 labelled ORAND CAR-A dev fields and 200 seeded synthetic checks, read by each
-reader the JSON lists; a reading is its amount and its characters string. On a change the failure
+reader the JSON lists; a reading is its amount, its characters string and its decision (post or
+review). On a change the failure
 names every item that flipped (``item [reader]: old -> new``), not only the first. A change that is
 meant to change readings is measured first (``python -m bench.read_accuracy``), then the file is
 regenerated from the repository root with ``python -m tests.regression.golden --write`` (add

@@ -21,6 +21,7 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image
 
 from checkocr.assemble import DIGITS, Assembly, AssemblyError, Glyph, assemble
+from checkocr.confidence import review_reasons
 from checkocr.imageio import ImageDecodeError, decode_grey
 from segmentation.clean import clean_field
 from segmentation.split import segment_field
@@ -147,17 +148,18 @@ def glyphs(draw: st.DrawFn) -> Glyph:
 def test_assemble_any_glyph_list_gives_a_consistent_assembly(
     glyph_list: list[Glyph], decimal: str, threshold: float
 ) -> None:
-    result = assemble(glyph_list, decimal=decimal, accept_threshold=threshold)  # type: ignore[arg-type]
+    result = assemble(glyph_list, decimal=decimal)  # type: ignore[arg-type]
+    reasons = review_reasons(result.amount, result.confidence, threshold)
     assert isinstance(result, Assembly)
     assert 0.0 <= result.confidence <= 1.0
     assert len(result.characters) == len(glyph_list)
     if result.amount is None:
-        assert result.amount_cents is None and result.reason and result.needs_review
+        assert result.amount_cents is None and result.reason and reasons == ["no_amount"]
     else:
         integer, cents = result.amount.split(".")
         assert len(cents) == 2 and integer.isdigit() and cents.isdigit()
         assert result.amount_cents == int(integer) * 100 + int(cents)
-        assert result.needs_review == (result.confidence < threshold)
+        assert bool(reasons) == (result.confidence < threshold)
 
 
 @BOUNDED
