@@ -3,8 +3,9 @@
 ``tests/regression/golden_readings.json`` holds, per item and per reader, the amount, the characters
 string and the decision ("post" or "review" at the default accept threshold) of its reading, so a
 retuned threshold or confidence factor shows up as well as a changed string.
-``test_golden_readings.py`` reads every item again and names every item whose reading changed. After a change that is meant to change readings (a new model, a retuned threshold),
-measure it (``python -m bench.read_accuracy``) and regenerate the file from the repository root::
+``test_golden_readings.py`` reads every item again and names every item whose reading changed. After
+a change that is meant to change readings (a new model, a retuned threshold), measure it
+(``python -m bench.read_accuracy``) and regenerate the file from the repository root::
 
     python -m tests.regression.golden --write                  # readers as listed in the JSON
     python -m tests.regression.golden --write --readers digits,field,fused
