@@ -121,15 +121,13 @@ def blank_extended(labels: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     return extended, skip
 
 
-def moves(score: np.ndarray, skip: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Where each state's score can come from one frame later: staying, the previous state, or the
-    state two back (skipping a blank, where ``skip`` allows it)."""
-    step = np.full(len(score), -np.inf)
-    step[1:] = score[:-1]
-    jump = np.full(len(score), -np.inf)
-    jump[2:] = score[:-2]
-    jump[~skip] = -np.inf
-    return score, step, jump
+def advance(previous: np.ndarray, skip: np.ndarray) -> np.ndarray:
+    """Each state's forward score one frame later, before that frame's emission: the sum over staying,
+    coming from the previous state, and skipping the blank two back where ``skip`` allows it."""
+    score = previous.copy()
+    score[1:] = np.logaddexp(score[1:], previous[:-1])
+    score[2:] = np.logaddexp(score[2:], np.where(skip[2:], previous[:-2], -np.inf))
+    return score
 
 
 def string_log_probability(probs: np.ndarray, labels: Sequence[int]) -> float:
@@ -146,11 +144,12 @@ def string_log_probability(probs: np.ndarray, labels: Sequence[int]) -> float:
     size = len(extended)
     if steps == 0:
         return 0.0 if size == 1 else LOG_FLOOR
+    emissions = logs[:, extended]  # [T, S]: each frame's log probability of each state's label
     alpha = np.full(size, -np.inf)
-    alpha[: min(size, 2)] = logs[0, extended[:2]]
+    alpha[: min(size, 2)] = emissions[0, :2]
     for t in range(1, steps):
-        stay, step, jump = moves(alpha, skip)
-        alpha = np.logaddexp(np.logaddexp(stay, step), jump) + logs[t, extended]
+        alpha = advance(alpha, skip)
+        alpha += emissions[t]
     end = alpha[-1] if size == 1 else np.logaddexp(alpha[-1], alpha[-2])
     return float(max(end, LOG_FLOOR))
 
@@ -168,13 +167,21 @@ def best_alignment(probs: np.ndarray, labels: Sequence[int]) -> list[tuple[int, 
         return []
     extended, skip = blank_extended(labels)
     size = len(extended)
+    emissions = logs[:, extended]
     score = np.full(size, -np.inf)
-    score[:2] = logs[0, extended[:2]]
+    score[:2] = emissions[0, :2]
     back = np.zeros((steps, size), dtype=np.int8)  # 0 stay, 1 from previous state, 2 skipped a blank
+    jump_from = np.where(skip[2:], 0, -np.inf)  # -inf where a state may not be reached by a skip
     for t in range(1, steps):
-        options = np.stack(moves(score, skip))
-        back[t] = options.argmax(axis=0)
-        score = options.max(axis=0) + logs[t, extended]
+        previous = score
+        score = previous.copy()
+        step = previous[:-1] > score[1:]  # ties keep the earlier move: stay, then step, then skip
+        score[1:][step] = previous[:-1][step]
+        back[t, 1:][step] = 1
+        jump = previous[:-2] + jump_from > score[2:]
+        score[2:][jump] = previous[:-2][jump]
+        back[t, 2:][jump] = 2
+        score += emissions[t]
     state = size - 1 if score[-1] >= score[-2] else size - 2
     if not np.isfinite(score[state]) or score[state] <= LOG_FLOOR * 0.5:
         return None
