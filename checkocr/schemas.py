@@ -57,7 +57,11 @@ class Reading(BaseModel):
     field: FieldInfo | None = None
     reader: ReaderName = Field("digits", description="Which reader produced it: digits | field | fused")
     review_reasons: list[str] = Field(
-        default_factory=list, description="Why needs_review is true, e.g. low_confidence, no_amount"
+        default_factory=list,
+        description=(
+            "Why needs_review is true: no_amount or low_confidence, then readers_disagree and "
+            "field_not_found when they apply; empty when the reading may be posted"
+        ),
     )
     readers: dict[str, ReaderView] | None = Field(
         None, description="With reader=fused: what the digit path and the field model each read"
