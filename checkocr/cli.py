@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from checkocr.cli_support import environment_help, fail, resolve_data_dir, training_module
+from checkocr.cli_support import environment_help, fail, resolve_data_dir, run_training, training_module
 from checkocr.cli_synth import synth
 from checkocr.config import PROJECT_ROOT, Settings
 from checkocr.options import (
@@ -132,9 +132,6 @@ def finetune(
         if not (folder / "labels.tsv").is_file():
             raise fail(f"{folder}: not a labelled field folder (needs labels.tsv and images/)")
     tuning = training_module("training.finetune", "fine-tuning")
-    from checkocr.mnist import MnistError
-    from checkocr.model_card import ModelError
-
     options = tuning.FinetuneOptions(
         data_dir=data,
         fields=folders,
@@ -146,10 +143,7 @@ def finetune(
         epochs=epochs,
         synth_checks=20 if quick else tuning.SYNTH_CHECKS,
     )
-    try:
-        card = tuning.run(options)
-    except (MnistError, ModelError, FileNotFoundError, ValueError) as exc:
-        raise fail(str(exc)) from exc
+    card = run_training(tuning.run, options)
     for row in card["training"]["finetune"]["cross_validation"]:
         typer.echo(
             f"fold {row['fold']} {row['fields']}: held-out exact {row['exact_base']} -> "
@@ -308,9 +302,6 @@ def train_field(
     """Fine-tune the field recogniser (CTC) on real and synthetic amount fields; cross-validate; ONNX."""
     data = resolve_data_dir(data_dir)
     tuning = training_module("training.field_finetune", "field fine-tuning")
-    from checkocr.mnist import MnistError
-    from checkocr.model_card import ModelError
-
     options = tuning.FieldTrainOptions(
         data_dir=data,
         out_dir=out,
@@ -324,10 +315,7 @@ def train_field(
         quick=quick,
         final_only=folds == 0,
     )
-    try:
-        card = tuning.run(options)
-    except (MnistError, ModelError, FileNotFoundError, ValueError) as exc:
-        raise fail(str(exc)) from exc
+    card = run_training(tuning.run, options)
     cv = card["metrics"].get("cross_validation") or {}
     for row in cv.get("folds", []):
         typer.echo(

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import typer
 
@@ -46,3 +48,15 @@ def training_module(name: str, purpose: str) -> ModuleType:
         return importlib.import_module(name)
     except ImportError as exc:
         raise fail(f"{purpose} needs the train extra ({exc}); run: pip install '.[train]'") from exc
+
+
+def run_training(run: Callable[[Any], dict[str, Any]], options: Any) -> dict[str, Any]:
+    """Runs a training entry point; a missing file, a bad dataset or model card, or a bad option is a
+    one-line error instead of a traceback."""
+    from checkocr.mnist import MnistError
+    from checkocr.model_card import ModelError
+
+    try:
+        return run(options)
+    except (MnistError, ModelError, FileNotFoundError, ValueError) as exc:
+        raise fail(str(exc)) from exc

@@ -108,11 +108,7 @@ class Reader:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         reader: ReaderName | None = None,
     ) -> Reading:
-        reader = reader or self.default_reader
-        self.check_options(region, decimal, reader)
-        start = time.perf_counter()
-        grey = read_file_grey(path, max_pixels)
-        return self._read(grey, region, decimal, reader, start, elapsed_ms(start))
+        return self._decode_and_read(lambda: read_file_grey(path, max_pixels), region, decimal, reader)
 
     def read_bytes(
         self,
@@ -122,10 +118,16 @@ class Reader:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         reader: ReaderName | None = None,
     ) -> Reading:
+        return self._decode_and_read(lambda: decode_grey(data, max_pixels), region, decimal, reader)
+
+    def _decode_and_read(
+        self, decode: Callable[[], np.ndarray], region: Region, decimal: Decimal, reader: ReaderName | None
+    ) -> Reading:
+        """Options checked before any decoding (a bad option costs nothing), decode timed apart."""
         reader = reader or self.default_reader
         self.check_options(region, decimal, reader)
         start = time.perf_counter()
-        grey = decode_grey(data, max_pixels)
+        grey = decode()
         return self._read(grey, region, decimal, reader, start, elapsed_ms(start))
 
     def read_array(

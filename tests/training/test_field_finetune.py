@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +105,26 @@ def test_quick_run_end_to_end_and_resume(tmp_path: Path, data_dir: Path, base_mo
     resumed = ff.FieldTrainOptions(data_dir=data_dir, out_dir=tmp_path, steps=4, batch=2, resume=True)
     _, facts = ff.train_run(tmp_path / "resume", real, pool, resumed, base)
     assert facts["steps"] == 4 and facts["resumed_from_step"] == 2
+
+
+def test_cli_names_a_missing_dataset_in_one_line(tmp_path: Path) -> None:
+    """A data folder without the dev fields is a one-line error (exit 2), not a traceback."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "checkocr",
+            "train-field",
+            "--data-dir",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "out"),
+            "--quick",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "orand-car-a-dev/labels.tsv" in result.stderr and "Traceback" not in result.stderr
