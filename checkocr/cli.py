@@ -296,6 +296,9 @@ def train_field(
     budget_s: Annotated[float, typer.Option(min=10, help="Wall-time cap per run, seconds")] = 690.0,
     lr: Annotated[float, typer.Option(help="AdamW peak learning rate")] = 2e-4,
     synth_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="Synthetic share of a batch")] = 0.4,
+    check_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of the synthetic part cut from whole checks")
+    ] = 0.35,
     resume: Annotated[bool, typer.Option(help="Continue each run from its checkpoint under --out")] = False,
     quick: Annotated[bool, typer.Option(help="A few steps on a handful of fields (about 2 minutes)")] = False,
 ) -> None:
@@ -311,6 +314,7 @@ def train_field(
         budget_s=budget_s,
         lr=lr,
         synth_share=synth_share,
+        check_share=check_share,
         resume=resume,
         quick=quick,
         final_only=folds == 0,

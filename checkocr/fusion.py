@@ -40,7 +40,7 @@ BEAM_WIDTH = 8
 LENGTH_MISMATCH = math.log(0.01)  # per digit the digit path cut more or fewer than the candidate has
 SCORE_FLOOR = -60.0  # scores are clipped here: below it a candidate is simply impossible
 ALTERNATIVE_MIN = 0.05  # a digit path alternative becomes a candidate from this probability up
-FEATURES = (
+BASE_FEATURES = (
     "field_logp",
     "digit_logp",
     "readers_agree",
@@ -50,6 +50,10 @@ FEATURES = (
     "agree_field_own",
     "agree_digits_own",
 )
+# A field found on a whole check is calibrated apart from a field the caller cut out: the same facts
+# mean different odds there (the location can be off, the crop holds printed marks), so every fact
+# has a second coefficient that applies on a check only.
+FEATURES = (*BASE_FEATURES, "on_check", *(f"on_check_{name}" for name in BASE_FEATURES))
 OWN_FLOOR = math.log(1e-6)  # a reader's own score for an amount it did not read
 
 
@@ -76,6 +80,7 @@ class Context:
     digits_amount: int | None
     digits_confidence: float
     location_confidence: float
+    on_check: bool = False  # the field was located on a whole check (False: the caller gave the field)
 
     @property
     def agree(self) -> bool:
@@ -166,6 +171,7 @@ def fuse(
     decimal: Decimal = "auto",
     to_image=lambda box: box,
     digit_weight: float = 1.0,
+    on_check: bool = False,
 ) -> Fused:
     """Candidates from both readers, each scored by both; the best and the facts for its confidence."""
     found = candidates(frames, grey, field_reading, digit_reading, decimal, to_image)
@@ -175,6 +181,7 @@ def fuse(
         digit_reading.amount_cents,
         digit_reading.confidence,
         location_confidence,
+        on_check,
     )
     return choose(found, context, digit_weight)
 
@@ -282,7 +289,7 @@ def named_facts(
     their own, how surely the field was found, and each reader's own confidence in this amount,
     alone and when both agree (agreement of two confident readers is worth more than either)."""
     field_own, digits_own = context.own(amount)
-    return {
+    base = {
         "field_logp": field_logp,
         "digit_logp": digit_logp,
         "readers_agree": agree,
@@ -292,6 +299,8 @@ def named_facts(
         "agree_field_own": agree * field_own,
         "agree_digits_own": agree * digits_own,
     }
+    on_check = 1.0 if context.on_check else 0.0
+    return {**base, "on_check": on_check, **{f"on_check_{k}": on_check * v for k, v in base.items()}}
 
 
 def keyed_facts(

@@ -25,7 +25,7 @@ from checkocr.confidence import (
 )
 from checkocr.config import Settings
 from checkocr.digit_path import adjust_priors, is_unread_sign
-from checkocr.field_crop import FieldCrop, cut_field, given_field
+from checkocr.field_crop import FieldCrop, clean_crop, cut_field, field_model_input, given_field
 from checkocr.field_model import FieldModel
 from checkocr.field_reader import Ink, read_frames
 from checkocr.fusion import fuse, keyed_facts
@@ -35,7 +35,7 @@ from checkocr.matching import KeyedAmount
 from checkocr.model_card import ModelError
 from checkocr.options import READERS, Region
 from checkocr.schemas import FieldInfo, ModelInfo, ReaderName, ReaderView, Reading
-from segmentation.clean import clean_field
+from segmentation.clean import CleanField
 from segmentation.glyphs import to_digit_batch
 from segmentation.locate import FieldLocation, locate_field
 from segmentation.split import Segment, choose_options, segment_field
@@ -43,8 +43,6 @@ from segmentation.split import Segment, choose_options, segment_field
 logger = logging.getLogger("checkocr.reader")
 DEFAULT_MAX_PIXELS = Settings.model_fields["max_image_pixels"].default
 SEPARATOR_CONFIDENCE = 0.9  # geometry-only kinds: how often the shape rule is right on dev data
-BOX_SIDE = 0.6  # a detected box is cut with margins: its sides span ~80% of the crop
-FIELD_SIDE = 0.8  # a given field may start with a tall "1" at its edge
 
 
 def check_region(region: str) -> None:
@@ -181,7 +179,7 @@ class Reader:
             result, views, keyed = self.read_fused(field, location, decimal, timings)
             models = [self.field_info, self.classifier.info, self.fusion_info]
         elif reader == "field":
-            result, models = self.read_field(field, decimal, timings), [self.field_info]
+            result, models = self.read_field(field, location, decimal, timings), [self.field_info]
             result.confidence = located_confidence(result.confidence, location.confidence)
         else:
             result, models = self.read_digits(field, location, decimal, timings), [self.classifier.info]
@@ -218,10 +216,15 @@ class Reader:
     ) -> tuple[Assembly, dict[str, ReaderView], Callable[[KeyedAmount], float] | None]:
         """Both readers, one choice, a calibrated confidence; and a scorer for a keyed amount."""
         assert self.field_model is not None and self.calibrator is not None
-        digits = self.read_digits(field, location, decimal, timings)
         t = time.perf_counter()
+        cleaned = self.clean(field, location)  # one cleaning serves both readers
+        clean_ms = elapsed_ms(t)
+        digits = self.read_digits(field, location, decimal, timings, cleaned)
+        timings["segment"] += clean_ms
+        t = time.perf_counter()
+        image = self.field_input(field, location, cleaned)
         try:
-            frames = self.field_model.frames(field.image)
+            frames = self.field_model.frames(image)
         except ValueError as exc:  # too small to hold handwriting: the digit path has nothing either
             timings["recognise"] = elapsed_ms(t)
             empty = Assembly(None, None, 0.0, [], reason=str(exc))
@@ -229,11 +232,14 @@ class Reader:
             return empty, views, None
         timings["recognise"] = elapsed_ms(t)
         t = time.perf_counter()
-        ink = Ink.of(field.image)  # one search for the field's ink serves every candidate's boxes
+        ink = Ink.of(image)  # one search for the field's ink serves every candidate's boxes
         field_reading = read_frames(frames, ink, decimal, field.to_image)
         calibrator = self.calibrator
         weight = calibrator.card.digit_weight
-        fused = fuse(frames, ink, field_reading, digits, location.confidence, decimal, field.to_image, weight)
+        on_check = location.source != "given"
+        fused = fuse(
+            frames, ink, field_reading, digits, location.confidence, decimal, field.to_image, weight, on_check
+        )
         timings["fuse"] = elapsed_ms(t)
         views = {"digits": view(digits), "field": view(field_reading)}
 
@@ -252,11 +258,16 @@ class Reader:
         return result, views, keyed
 
     def read_digits(
-        self, field: FieldCrop, location: FieldLocation, decimal: Decimal, timings: dict[str, float]
+        self,
+        field: FieldCrop,
+        location: FieldLocation,
+        decimal: Decimal,
+        timings: dict[str, float],
+        cleaned: CleanField | None = None,
     ) -> Assembly:
         """The digit path: clean, split into glyphs, classify every digit candidate, assemble."""
         t = time.perf_counter()
-        stroke_width, segments = self.segment(field, location)
+        stroke_width, segments = self.segment(field, location, cleaned)
         timings["segment"] = elapsed_ms(t)
         t = time.perf_counter()
         glyphs = self.classify(segments, stroke_width, field)
@@ -265,17 +276,20 @@ class Reader:
         result.confidence = digit_path_confidence(result.confidence, segments)
         return result
 
-    def read_field(self, field: FieldCrop, decimal: Decimal, timings: dict[str, float]) -> Assembly:
+    def read_field(
+        self, field: FieldCrop, location: FieldLocation, decimal: Decimal, timings: dict[str, float]
+    ) -> Assembly:
         """The field reader: the whole level crop through the CTC recogniser, then assembly."""
         assert self.field_model is not None
         t = time.perf_counter()
+        image = self.field_input(field, location)
         try:
-            frames = self.field_model.frames(field.image)
+            frames = self.field_model.frames(image)
         except ValueError as exc:  # a crop too small to hold handwriting: unreadable, not an error
             timings["recognise"] = elapsed_ms(t)
             return Assembly(None, None, 0.0, [], reason=str(exc))
         timings["recognise"] = elapsed_ms(t)
-        result = read_frames(frames, field.image, decimal, field.to_image)
+        result = read_frames(frames, image, decimal, field.to_image)
         if result.amount is None and not result.characters:
             result.reason = "the field model read no characters in the field"
         return result
@@ -295,11 +309,23 @@ class Reader:
         """The field to read: the whole image when ``region`` is "field", else the one found on the check."""
         return given_field(grey) if region == "field" else locate_field(grey)
 
-    def segment(self, field: FieldCrop, location: FieldLocation) -> tuple[float, list[Segment]]:
-        """Cleans the cut-out field and splits it: (stroke width, segments)."""
-        cleaned = clean_field(field.image, side_fraction=BOX_SIDE if location.boxed else FIELD_SIDE)
+    def clean(self, field: FieldCrop, location: FieldLocation) -> CleanField:
+        """The cut-out field's ink with rules and box sides removed."""
+        return clean_crop(field, location)
+
+    def segment(
+        self, field: FieldCrop, location: FieldLocation, cleaned: CleanField | None = None
+    ) -> tuple[float, list[Segment]]:
+        """Cleans the cut-out field (unless given ``cleaned``) and splits it: (stroke width, segments)."""
+        cleaned = cleaned or self.clean(field, location)
         segments = segment_field(cleaned.mask, cleaned.stroke_width, leading_sign=location.boxed)
         return cleaned.stroke_width, segments
+
+    def field_input(
+        self, field: FieldCrop, location: FieldLocation, cleaned: CleanField | None = None
+    ) -> np.ndarray:
+        """What the field model reads (``field_crop.field_model_input``)."""
+        return field_model_input(field, location, cleaned)
 
     def digit_inputs(self, grey: np.ndarray, region: Region = "auto") -> np.ndarray:
         """The model inputs [k, 28, 28, 1] of the digits the reading settles on, left to right.

@@ -38,6 +38,7 @@ class CleanField:
     ink: np.ndarray
     mask: np.ndarray  # uint8 0/255
     stroke_width: float
+    removed: np.ndarray  # uint8 0/255: ink the cleaning took away (rules, box sides, slivers, specks)
 
 
 def odd(value: float) -> int:
@@ -258,6 +259,7 @@ def clean_field(grey: np.ndarray, line_length: int | None = None, side_fraction:
     contrast = flatten_background(grey)
     threshold = ink_threshold(contrast)
     mask = ink_where(contrast >= threshold)
+    found = mask
     stroke = estimate_stroke_width(mask)
     height, width = grey.shape
     h_length = line_length or max(15, round(min(1.3 * height, 0.6 * width)))
@@ -272,4 +274,4 @@ def clean_field(grey: np.ndarray, line_length: int | None = None, side_fraction:
     mask = drop_slivers(mask, stroke)
     mask = drop_specks(mask, max(MIN_COMPONENT_AREA, round(0.5 * stroke * stroke)))
     ink = np.clip(contrast / max(threshold * 2.0, 1e-3), 0.0, 1.0) * (mask > 0)  # float32, 0 off the mask
-    return CleanField(ink=ink, mask=mask, stroke_width=stroke)
+    return CleanField(ink=ink, mask=mask, stroke_width=stroke, removed=found & ~mask)

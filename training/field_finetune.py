@@ -4,7 +4,8 @@
 
 The base ONNX becomes a trainable PyTorch module with onnx2torch (checked against onnxruntime on real
 fields), is trained with CTC loss on the serving preprocessing (``FieldModel.prepare``) of augmented
-real fields and synthetic fields (``training.field_synth``), and is exported back to ONNX with a parity
+real fields, synthetic fields (``training.field_synth``) and fields cut from whole synthetic checks as
+the reader cuts them (``training.field_checks``), and is exported back to ONNX with a parity
 check and a ``FieldModelCard``. With ``--folds k`` it first fine-tunes k fold models, each without one
 fold of the real fields, reads that fold with the exported model through ``FieldModel`` (the serving
 path) and keeps every real field's out-of-fold frame probabilities in ``<out>-cv/oof.npz``; the
@@ -36,6 +37,7 @@ from checkocr.field_model import FieldModel
 from training import field_data as fd
 from training import field_synth as fs
 from training.field_card import save_oof, write_card
+from training.field_checks import check_field
 from training.field_torch import export, parity, train_mode, trainable
 
 log = logging.getLogger("checkocr.train_field")
@@ -55,6 +57,7 @@ class FieldTrainOptions:
     batch: int = 16
     lr: float = 2e-4
     synth_share: float = 0.4  # of each batch
+    check_share: float = 0.35  # of the synthetic part: fields cut from whole checks (field_checks.py)
     quick: bool = False
     resume: bool = False
     threads: int = 2
@@ -124,6 +127,11 @@ class Batches:
                 ex = self.real[int(i)]
                 candidates.append((self.prepare(fd.augment(ex.grey, rng))[0], ex.target))
         for _ in range(synth):
+            if rng.random() < self.options.check_share:
+                example = check_field(self.pool, rng, self.alphabet)
+                if example is not None:  # the reader would find this check's field
+                    candidates.append((self.prepare(example[0])[0], example[1]))
+                    continue
             grey, label, _fmt = fs.synthetic_field(fs.CONVENTIONS[int(rng.integers(3))], self.pool, rng)
             candidates.append((self.prepare(fd.augment(grey, rng) if rng.random() < 0.5 else grey)[0], label))
         candidates.sort(key=lambda c: c[0].shape[3])

@@ -97,14 +97,16 @@ def read_item(
     assert reader.field_model is not None
     location = reader.locate(grey, region)  # type: ignore[arg-type]
     field = cut_field(grey, location.reading_box, location.tilt)
-    digits = reader.read_digits(field, location, "auto", {})
+    cleaned = reader.clean(field, location)
+    digits = reader.read_digits(field, location, "auto", {}, cleaned)
+    image = reader.field_input(field, location, cleaned)  # as the reader gives it to the field model
     try:
-        frames = (fold_model or reader.field_model).frames(field.image)
+        frames = (fold_model or reader.field_model).frames(image)
     except ValueError:
         return [], location.confidence, Assembly(None, None, 0.0, []), digits
     if oof is not None:
         frames = replace(frames, probs=oof.astype(np.float32))
-    ink = Ink.of(field.image)
+    ink = Ink.of(image)
     field_reading = read_frames(frames, ink, "auto", field.to_image)
     found = candidates(frames, ink, field_reading, digits, "auto", field.to_image)
     return found, location.confidence, field_reading, digits
@@ -127,6 +129,7 @@ def collect(reader: Reader, data_dir: Path, oof: OutOfFold, synth_count: int) ->
             digits.amount_cents,
             digits.confidence,
             location,
+            on_check=region != "field",  # as the reader decides: a given field is not on a check
         )
         items.append(
             Item(
