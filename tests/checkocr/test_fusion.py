@@ -98,7 +98,8 @@ def card(**changes) -> FusionCard:
         "version": "test",
         "created": "2026-12-06",
         "features": list(FEATURES),
-        "coefficients": [0.5, 0.5, 2.0, 1.0, 0.3, 0.3, 0.2, 0.2],
+        # the given-field coefficients; those of a field on a check (on_check_*) are zero here
+        "coefficients": [0.5, 0.5, 2.0, 1.0, 0.3, 0.3, 0.2, 0.2] + [0.0] * (len(FEATURES) - 8),
         "intercept": 0.0,
         "field_model_sha256": "0" * 64,
         "digit_model_sha256": "0" * 64,
@@ -121,3 +122,19 @@ def test_the_keyed_amount_read_by_both_is_likelier_than_another() -> None:
     right = calibrator.probability(keyed_facts(frames, digits, fused, parse_amount("1237"), 1.0))
     wrong = calibrator.probability(keyed_facts(frames, digits, fused, parse_amount("1287"), 1.0))
     assert right > 0.8 > 0.2 > wrong
+
+
+def test_a_field_on_a_check_has_its_own_coefficients() -> None:
+    """Every fact is repeated under ``on_check_``: zero for a given field, the fact itself on a check."""
+    from checkocr.fusion import BASE_FEATURES, Context, named_facts
+
+    given = Context(2544100, 0.9, 2544100, 0.8, 1.0, on_check=False)
+    on_check = Context(2544100, 0.9, 2544100, 0.8, 0.9, on_check=True)
+    facts_given = named_facts(-1.0, -2.0, 1.0, given, 2544100)
+    facts_check = named_facts(-1.0, -2.0, 1.0, on_check, 2544100)
+    assert list(facts_given) == list(FEATURES)
+    assert facts_given["on_check"] == 0.0 and facts_check["on_check"] == 1.0
+    for name in BASE_FEATURES:
+        assert facts_given[f"on_check_{name}"] == 0.0
+        assert facts_check[f"on_check_{name}"] == facts_check[name]
+    assert facts_check["log_location"] == pytest.approx(math.log(0.9))

@@ -109,3 +109,12 @@ def test_swept_kernel_takes_only_rows_of_single_runs() -> None:
         SweptKernel.of(np.array([[1, 0, 1]], np.uint8), horizontal=True)
     with pytest.raises(ValueError, match="one run"):
         SweptKernel.of(np.zeros((2, 5), np.uint8), horizontal=True)
+
+
+def test_removed_holds_the_rule_and_not_the_digits() -> None:
+    """``removed`` is what the field model must not see: the underline, never the digits' strokes."""
+    cleaned = clean_field(field_with_underline())
+    removed = cleaned.removed > 0
+    assert removed[60:65, 200:350].mean() > 0.5  # the underline far from the digits
+    assert not (removed & (cleaned.mask > 0)).any()  # kept ink and removed ink never overlap
+    assert removed[20:50, 40:140].sum() == 0  # the digits above the line are all kept

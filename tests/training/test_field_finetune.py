@@ -128,3 +128,25 @@ def test_cli_names_a_missing_dataset_in_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "orand-car-a-dev/labels.tsv" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_fields_are_cut_as_the_reader_cuts_them_and_labelled_with_the_handwriting() -> None:
+    """Each example is a located field (rules painted out) whose label is the check's written glyphs."""
+    from checkocr.synth import generate_check
+    from training.field_checks import check_field, overlap
+
+    alphabet = "0123456789.,-/=*$₹"
+    examples = 0
+    for seed in range(6):
+        example = check_field(tiny_pool(), np.random.default_rng(seed), alphabet)
+        _grey, truth = generate_check(np.random.default_rng(seed), tiny_pool())  # the same check again
+        if example is None:
+            continue
+        image, label = example
+        examples += 1
+        assert label == "".join(g["char"] for g in truth["glyphs"])
+        assert set(label) <= set(alphabet) and any(ch.isdigit() for ch in label)
+        assert image.dtype == np.uint8 and image.ndim == 2 and image.shape[0] >= 20
+    assert examples >= 4  # the reader finds most synthetic checks' fields
+    assert overlap((0, 0, 10, 10), (5, 0, 10, 10)) == 5 * 10 / 150
+    assert overlap((0, 0, 10, 10), (20, 20, 5, 5)) == 0.0
