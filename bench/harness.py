@@ -60,11 +60,25 @@ class Context:
     seed: int = 0
 
     def reader(self, threads: int = 1):
-        """A Reader on the benchmark model with ``threads`` onnxruntime threads (imported lazily)."""
+        """The reader the service runs (its default reader and accept threshold from Settings: fused
+        unless configured otherwise) on the benchmark's digit model, ``threads`` onnxruntime threads
+        per model. Imported lazily."""
+        from checkocr.calibration import usable_calibrator
         from checkocr.classifier import DigitClassifier
+        from checkocr.config import Settings
+        from checkocr.field_model import FieldModel
         from checkocr.reader import Reader
 
-        return Reader(DigitClassifier(self.model_path, threads=threads), accept_threshold=0.9)
+        settings = Settings()
+        classifier = DigitClassifier(self.model_path, threads=threads)
+        field_model = FieldModel(settings.field_model_path, threads=threads)
+        return Reader(
+            classifier,
+            settings.accept_threshold,
+            field_model=field_model,
+            default_reader=settings.reader,
+            calibrator=usable_calibrator(settings, classifier, field_model),
+        )
 
 
 @dataclass
