@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from checkocr.classifier import DigitClassifier
-from checkocr.field_crop import FieldCrop
+from checkocr.field_crop import FieldCrop, given_field
 from checkocr.field_model import FieldFrames, FieldModel
 from checkocr.field_reader import field_glyphs, fraction_positions, read_frames
 from checkocr.reader import Reader
+from segmentation.locate import FieldLocation
 
 ALPHABET = "0123456789.,-/=*$₹"
 
@@ -133,8 +134,10 @@ def test_a_field_without_legible_ink_is_unreadable_not_an_error(
 
 
 def test_a_1_px_high_crop_is_unreadable_not_an_error(reader: Reader) -> None:
-    result = reader.read_field(FieldCrop(np.zeros((1, 900), np.uint8), (0, 0), None), "auto", {})
-    assert result.amount is None and "too small" in (result.reason or "")
+    crop = np.zeros((1, 900), np.uint8)
+    for location in (given_field(crop), FieldLocation((0, 0, 900, 1), "detected", 1.0)):
+        result = reader.read_field(FieldCrop(crop, (0, 0), None), location, "auto", {})
+        assert result.amount is None and "too small" in (result.reason or "")
 
 
 def test_a_2000_px_wide_field_is_read(reader: Reader) -> None:
