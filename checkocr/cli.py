@@ -292,8 +292,8 @@ def train_field(
     seed: Annotated[int, typer.Option()] = 20261206,
     steps: Annotated[
         int, typer.Option(min=1, help="Optimiser steps per run (each fold and the final)")
-    ] = 100,
-    budget_s: Annotated[float, typer.Option(min=10, help="Wall-time cap per run, seconds")] = 690.0,
+    ] = 450,
+    budget_s: Annotated[float, typer.Option(min=10, help="Wall-time cap per run, seconds")] = 2700.0,
     lr: Annotated[float, typer.Option(help="AdamW peak learning rate")] = 2e-4,
     synth_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="Synthetic share of a batch")] = 0.4,
     check_share: Annotated[
