@@ -6,6 +6,8 @@ random URLs cannot blow up the number of time series.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -18,6 +20,8 @@ from prometheus_client import (
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 CONFIDENCE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 1.0)
 OUTCOMES = ("read", "needs_review", "unreadable", "error")
+# checkocr.confidence.review_reasons' vocabulary: fixed, so a label cannot grow without bound
+REVIEW_REASONS = ("no_amount", "low_confidence", "readers_disagree", "field_not_found")
 
 
 class ServiceMetrics:
@@ -48,6 +52,12 @@ class ServiceMetrics:
         self.needs_review = Counter(
             "checkocr_needs_review_total", "Readings flagged for human review", registry=self.registry
         )
+        self.review_reasons = Counter(
+            "checkocr_review_reasons_total",
+            "Why readings went to review, one count per reason a reading names (a reading may name several)",
+            ["reason"],
+            registry=self.registry,
+        )
         self.confidence = Histogram(
             "checkocr_reading_confidence",
             "Confidence of the amounts read",
@@ -76,11 +86,16 @@ class ServiceMetrics:
         )
         for outcome in OUTCOMES:
             self.readings.labels(outcome)
+        for reason in REVIEW_REASONS:
+            self.review_reasons.labels(reason)
 
-    def record_reading(self, outcome: str, confidence: float | None) -> None:
+    def record_reading(self, outcome: str, confidence: float | None, reasons: Sequence[str] = ()) -> None:
         self.readings.labels(outcome).inc()
         if outcome == "needs_review":
             self.needs_review.inc()
+        for reason in reasons:
+            if reason in REVIEW_REASONS:
+                self.review_reasons.labels(reason).inc()
         if confidence is not None and outcome in ("read", "needs_review"):
             self.confidence.observe(confidence)
 

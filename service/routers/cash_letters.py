@@ -273,6 +273,7 @@ def record_outcome(state: Any, item: ItemResult) -> None:
     if reading is None:
         state.metrics.record_reading("error", None)
     elif reading.amount_cents is None:
-        state.metrics.record_reading("unreadable", reading.confidence)
+        state.metrics.record_reading("unreadable", reading.confidence, reading.review_reasons)
     else:
-        state.metrics.record_reading("needs_review" if reading.needs_review else "read", reading.confidence)
+        outcome = "needs_review" if reading.needs_review else "read"
+        state.metrics.record_reading(outcome, reading.confidence, reading.review_reasons)

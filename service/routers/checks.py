@@ -166,6 +166,6 @@ async def read_check(
         raise
     outcome = outcome_of(reading)
     request.state.outcome = outcome
-    state.metrics.record_reading(outcome, reading.confidence)
+    state.metrics.record_reading(outcome, reading.confidence, reading.review_reasons)
     match = match_expected(reading, keyed) if keyed is not None else None
     return CheckReading(**reading.model_dump(), expected_amount_match=match)

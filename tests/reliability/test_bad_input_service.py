@@ -88,8 +88,8 @@ def test_live_server_survives_the_corpus_with_bounded_memory(module_server: Live
     The first two passes are the warm-up (allocator arenas, onnxruntime buffers for each input width
     the two models see: measured here, RSS still grows 10% from the first pass to the second and under
     1% after); growth is measured from the end of the second to the end of the fourth, where a leak of
-    any size per request would show twice over. Peak RSS (VmHWM) shows no input was ever decoded at full size: the
-    50,000 x 50,000 PNG alone would need 2.5 GB.
+    any size per request would show twice over. Peak RSS (VmHWM) shows no input was ever decoded at
+    full size: the 50,000 x 50,000 PNG alone would need 2.5 GB.
     """
     good_path, good_body, good_headers = request_of(Case("good", png(amount_field())))
     url = module_server.base

@@ -100,6 +100,8 @@ def test_blank_field_is_a_reading_with_no_amount(client: TestClient) -> None:
     assert body["amount"] is None and body["needs_review"] is True and body["reason"]
     metrics = client.get("/metrics").text
     assert 'checkocr_readings_total{outcome="unreadable"} 1.0' in metrics
+    assert 'checkocr_review_reasons_total{reason="no_amount"} 1.0' in metrics
+    assert 'checkocr_review_reasons_total{reason="field_not_found"} 0.0' in metrics  # a given field
 
 
 @pytest.mark.parametrize(
