@@ -101,7 +101,8 @@ def write_card(path: Path, options: FieldTrainOptions, facts, metrics, base: Fie
                 "font_packages": list(fs.FONT_PACKAGES),
                 "alphabet": base.alphabet,
                 "options": {
-                    k: (portable(str(v)) if isinstance(v, Path) else v) for k, v in asdict(options).items()
+                    k: (portable(str(v)) if isinstance(v, Path | str) else v)
+                    for k, v in asdict(options).items()
                 },
                 "run": facts,
                 "hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores shared, "

@@ -63,12 +63,12 @@ class Item:
     field_right: bool
     digits_right: bool
 
-    def choice(self, weight: float) -> tuple[dict[str, float], bool]:
-        """(facts, right?) of the fused choice at this digit weight."""
+    def choice(self, weight: float) -> tuple[dict[str, float], bool, bool]:
+        """(facts, right?, amount found?) of the fused choice at this digit weight."""
         fused = choose(self.candidates, self.context, weight)
         if fused.chosen is None:
-            return fused.features, False
-        return fused.features, self.correct[self.candidates.index(fused.chosen)]
+            return fused.features, False, False
+        return fused.features, self.correct[self.candidates.index(fused.chosen)], True
 
 
 def judge(
@@ -163,14 +163,20 @@ def collect(reader: Reader, data_dir: Path, oof: OutOfFold, synth_count: int) ->
     return items
 
 
-def matrix(items: list[Item], weight: float) -> tuple[np.ndarray, np.ndarray]:
-    """Facts and outcomes of every item's choice at this digit weight."""
-    rows, right = [], []
+def matrix(items: list[Item], weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Facts and outcomes of every item's choice at this digit weight, and which items have an amount
+    (an item with none is a reading of confidence 0 at serving time: never calibrated, never posted)."""
+    rows, right, found = [], [], []
     for item in items:
-        features, ok = item.choice(weight)
+        features, ok, has_amount = item.choice(weight)
         rows.append([features[name] for name in FEATURES])
         right.append(ok)
-    return np.asarray(rows, dtype=np.float64), np.asarray(right, dtype=bool)
+        found.append(has_amount)
+    return (
+        np.asarray(rows, dtype=np.float64),
+        np.asarray(right, dtype=bool),
+        np.asarray(found, dtype=bool),
+    )
 
 
 def best_weight(items: list[Item]) -> float:
@@ -193,9 +199,10 @@ def out_of_fold(items: list[Item], seed: int) -> tuple[np.ndarray, np.ndarray, l
     for train, test in folds.split(np.zeros(len(items)), strata):
         weight = best_weight([items[i] for i in train])
         weights.append(weight)
-        x_train, y_train = matrix([items[i] for i in train], weight)
-        x_test, y_test = matrix([items[i] for i in test], weight)
-        probability[test] = fit(x_train, y_train).predict_proba(x_test)[:, 1]
+        x_train, y_train, found_train = matrix([items[i] for i in train], weight)
+        x_test, y_test, found_test = matrix([items[i] for i in test], weight)
+        model = fit(x_train[found_train], y_train[found_train])
+        probability[test] = np.where(found_test, model.predict_proba(x_test)[:, 1], 0.0)
         right[test] = y_test
     return probability, right, weights
 
@@ -258,7 +265,8 @@ def main() -> None:
     probability, chosen_right, fold_weights = out_of_fold(items, args.seed)
     metrics = set_metrics(items, probability, chosen_right)
     weight = best_weight(items)
-    model = fit(*matrix(items, weight))
+    x, y, found = matrix(items, weight)
+    model = fit(x[found], y[found])
     if args.items_out:
         with args.items_out.open("w") as handle:
             for item, p, ok in zip(items, probability, chosen_right, strict=True):
