@@ -53,7 +53,7 @@ class Settings(BaseSettings):
         "fused", description="Default reader: digits (split + classify), field (CTC over the field), fused"
     )
     accept_threshold: float = Field(
-        0.97, ge=0.0, le=1.0, description="Readings with confidence below this need human review"
+        0.98, ge=0.0, le=1.0, description="Readings with confidence below this need human review"
     )
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="Comma-separated API keys; empty disables auth (loopback only)"

@@ -38,4 +38,4 @@ def test_the_fused_reader_and_a_strict_threshold_are_the_defaults(monkeypatch) -
     monkeypatch.delenv("CHECKOCR_READER", raising=False)
     monkeypatch.delenv("CHECKOCR_ACCEPT_THRESHOLD", raising=False)
     settings = Settings()
-    assert settings.reader == "fused" and settings.accept_threshold == 0.97
+    assert settings.reader == "fused" and settings.accept_threshold == 0.98
