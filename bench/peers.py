@@ -256,7 +256,7 @@ def findings(
     runs: dict[tuple[str, str], EngineRun],
     sets: dict[str, list[Field]],
     psm: int,
-    held_out: tuple[float, float] | None = None,
+    held_out: tuple[str, float] | None = None,
 ) -> list[str]:
     real = [n for n in sets if n in REAL_SETS]
     if not real:
@@ -277,9 +277,8 @@ def findings(
         f"{theirs_ms:.1f} ms. Exact-rate ratio checkocr/Tesseract: {fmt(ratio(ours, theirs))}; "
         f"time ratio Tesseract/checkocr: {fmt(ratio(theirs_ms, ours_ms))} (above 1 means checkocr is faster)."
         + (
-            " checkocr's model was fine-tuned on the ORAND dev fields, so its ORAND figure is in-sample;"
-            f" on the card's held-out folds it reads {pct(held_out[1], 1)} there"
-            f" ({pct(held_out[0], 1)} before the fine tune)."
+            " checkocr's models were fitted on the ORAND dev fields, so its ORAND figure is in-sample;"
+            f" out of fold ({held_out[0]}) it reads {pct(held_out[1], 1)} there."
             if held_out
             else ""
         )

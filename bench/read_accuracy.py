@@ -118,16 +118,26 @@ def fine_tuned_on(reader, folder: Path) -> bool:
     return (digits and which != "field") or (field and which != "digits") or fusion
 
 
-def held_out_exact(reader) -> tuple[float, float] | None:
-    """(base, fine-tuned) exact rates on the fields held out in the card's cross-validation, if any."""
+def held_out_exact(reader) -> tuple[str, float] | None:
+    """(what, exact rate) on ORAND dev out of fold for the reader's default reader, from its cards:
+    the fusion card's cross-validated fused reading, the field model's or the digit model's folds."""
+    which = getattr(reader, "default_reader", "digits")
+    calibrator = getattr(reader, "calibrator", None)
+    if which == "fused" and calibrator is not None:
+        orand = (calibrator.card.metrics.get("cross_validated") or {}).get("orand") or {}
+        if "exact_fused" in orand:
+            return "the fused reader, cross-validated (onnx_models/fusion.json)", float(orand["exact_fused"])
+    field_model = getattr(reader, "field_model", None)
+    if which == "field" and field_model is not None:
+        metrics = (field_model.card.model_extra or {}).get("metrics") or {}
+        totals = ((metrics.get("cross_validation") or {}).get("totals") or {}).get("orand") or {}
+        if totals.get("held_out"):
+            return "the field model's folds", totals["exact_finetuned"] / totals["held_out"]
     folds = (reader.classifier.card.training.get("finetune") or {}).get("cross_validation") or []
     total = sum(row["held_out"] for row in folds)
-    if not total:
+    if which != "digits" or not total:
         return None
-    return (
-        sum(row["exact_base"] for row in folds) / total,
-        sum(row["exact_finetuned"] for row in folds) / total,
-    )
+    return "the digit model's folds", sum(row["exact_finetuned"] for row in folds) / total
 
 
 def judge_orand(reader, data_dir: Path) -> SetResult | None:

@@ -10,8 +10,9 @@ import pytest
 from bench.read_accuracy import fine_tuned_on, held_out_exact
 
 
-def reader_with_training(training: dict) -> SimpleNamespace:
-    return SimpleNamespace(classifier=SimpleNamespace(card=SimpleNamespace(training=training)))
+def reader_with_training(training: dict, which: str = "digits", calibrator=None) -> SimpleNamespace:
+    classifier = SimpleNamespace(card=SimpleNamespace(training=training))
+    return SimpleNamespace(classifier=classifier, default_reader=which, calibrator=calibrator)
 
 
 @pytest.mark.parametrize(
@@ -33,5 +34,13 @@ def test_held_out_exact_pools_the_folds_of_the_card() -> None:
         {"held_out": 200, "exact_base": 107, "exact_finetuned": 134},
     ]
     reader = reader_with_training({"finetune": {"cross_validation": folds}})
-    assert held_out_exact(reader) == pytest.approx((213 / 400, 254 / 400))
+    assert held_out_exact(reader) == ("the digit model's folds", pytest.approx(254 / 400))
     assert held_out_exact(reader_with_training({})) is None
+
+
+def test_held_out_exact_of_the_fused_reader_is_the_fusion_cards_cross_validation() -> None:
+    """A fused reading is judged by the fused figure, not by the digit model's folds."""
+    card = SimpleNamespace(metrics={"cross_validated": {"orand": {"exact_fused": 0.945}}})
+    reader = reader_with_training({}, which="fused", calibrator=SimpleNamespace(card=card))
+    what, rate = held_out_exact(reader)
+    assert "fused" in what and rate == 0.945
