@@ -209,6 +209,13 @@ def candidates(
 
     by_digits: dict[str, Candidate] = {}
     ink = Ink.of(grey)
+    scored: dict[str, float] = {}  # candidates that differ only in marks share their digits' score
+
+    def field_logp_of(digits: str) -> float:
+        if digits not in scored:
+            scored[digits] = field_digit_logp(merged, digits)
+        return scored[digits]
+
     for text, sources in texts.items():
         if text == digit_text and digit_reading.amount_cents is not None:
             assembly = digit_reading  # the same string from both: the digit path measured its layout
@@ -225,9 +232,9 @@ def candidates(
         # A "/100" is often printed on the check and left out of the field model's reading: the
         # field model is asked for the amount's digits with and without it.
         written = written_digits(text)
-        field_logp = field_digit_logp(merged, digits)
+        field_logp = field_logp_of(digits)
         if written != digits:
-            field_logp = max(field_logp, field_digit_logp(merged, written))
+            field_logp = max(field_logp, field_logp_of(written))
         candidate = Candidate(text, assembly, field_logp, digit_path_logp(digit_chars, digits), sources)
         # The same digits laid out differently ("147552" or 1475 with raised 52, "31751" or
         # "317 51/100"): the layout is a question of glyph geometry, which the digit path measures
@@ -241,9 +248,7 @@ def candidates(
             kept.sources |= sources
     found = list(by_digits.values())
     no_amount = Assembly(None, None, 0.0, [], reason="neither reader found an amount in the field")
-    found.append(
-        Candidate("", no_amount, field_digit_logp(merged, ""), digit_path_logp(digit_chars, ""), {"none"})
-    )
+    found.append(Candidate("", no_amount, field_logp_of(""), digit_path_logp(digit_chars, ""), {"none"}))
     return found
 
 
