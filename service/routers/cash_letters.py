@@ -25,6 +25,7 @@ from checkocr.x937.verify import item_error, verify_item
 from service.auth import ApiKey
 from service.deps import PoolDep, ReadyStateDep, SettingsDep
 from service.examples import READING
+from service.metrics import reading_outcome
 from service.problems import Problem, problem_doc
 from service.uploads import receive_file
 
@@ -272,8 +273,5 @@ def record_outcome(state: Any, item: ItemResult) -> None:
     reading = item.reading
     if reading is None:
         state.metrics.record_reading("error", None)
-    elif reading.amount_cents is None:
-        state.metrics.record_reading("unreadable", reading.confidence, reading.review_reasons)
     else:
-        outcome = "needs_review" if reading.needs_review else "read"
-        state.metrics.record_reading(outcome, reading.confidence, reading.review_reasons)
+        state.metrics.record_reading(reading_outcome(reading), reading.confidence, reading.review_reasons)

@@ -20,6 +20,7 @@ from checkocr.schemas import Reading
 from service.auth import ApiKey
 from service.deps import PoolDep, ReadyStateDep, SettingsDep
 from service.examples import READING, json_example
+from service.metrics import reading_outcome
 from service.problems import Problem, problem_doc
 from service.uploads import receive_image
 
@@ -82,12 +83,6 @@ def keyed_amount(text: str | None) -> KeyedAmount | None:
         return parse_amount(text)
     except AmountFormatError as exc:
         raise Problem(400, str(exc), slug="invalid-request") from None
-
-
-def outcome_of(reading: Reading) -> str:
-    if reading.amount_cents is None:
-        return "unreadable"
-    return "needs_review" if reading.needs_review else "read"
 
 
 @router.post(
@@ -164,7 +159,7 @@ async def read_check(
     except Exception:
         state.metrics.record_reading("error", None)
         raise
-    outcome = outcome_of(reading)
+    outcome = reading_outcome(reading)
     request.state.outcome = outcome
     state.metrics.record_reading(outcome, reading.confidence, reading.review_reasons)
     match = match_expected(reading, keyed) if keyed is not None else None
