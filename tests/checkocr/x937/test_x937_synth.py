@@ -6,7 +6,6 @@ import io
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -16,19 +15,14 @@ from checkocr.cli import app
 from checkocr.synth import MnistTestPool, write_dataset
 from checkocr.x937.synth import KEYING_ERRORS, keying_error, synth_items, truth_path, write_synthetic
 from checkocr.x937.writer import write_cash_letter
+from tests.reliability import corpus
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def drawn_pool() -> MnistTestPool:
-    images, labels = [], []
-    for digit in range(10):
-        image = np.zeros((28, 28), dtype=np.uint8)
-        cv2.putText(image, str(digit), (6, 23), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, 2, cv2.LINE_AA)
-        images.append(image)
-        labels.append(digit)
-    return MnistTestPool(np.stack(images), np.array(labels), source="drawn")
+    return corpus.drawn_pool()
 
 
 def test_keying_errors_always_change_the_amount() -> None:
