@@ -25,7 +25,6 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from checkocr.config import (
 )
 from checkocr.labels import read_labels
 from checkocr.operating_point import read_rate_at
+from segmentation.locate import iou
 
 DEV_MODEL = PROJECT_ROOT / "runs" / "dev" / "digits.onnx"
 DEFAULT_SEED = 90210  # never used while developing the reader
@@ -73,17 +73,6 @@ class SetResult:
     @property
     def found_rate(self) -> float:
         return float(np.mean(self.found)) if self.found else float("nan")
-
-
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """IoU of two (x, y, w, h) boxes."""
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0
 
 
 def digit_string(reading) -> str:

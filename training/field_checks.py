@@ -16,19 +16,9 @@ import numpy as np
 from checkocr.field_crop import cut_field, field_model_input
 from checkocr.synth import generate_check
 from checkocr.synth.pool import MnistTestPool
-from segmentation.locate import locate_field
+from segmentation.locate import iou, locate_field
 
 MIN_IOU = 0.5  # a located field overlapping the true one less than this is a miss, not an example
-
-
-def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    h = max(0, min(ay + ah, by + bh) - max(ay, by))
-    union = aw * ah + bw * bh - w * h
-    return w * h / union if union > 0 else 0.0
 
 
 def check_field(
@@ -38,7 +28,7 @@ def check_field(
     reader would not find its field or its amount holds a character outside ``alphabet``."""
     grey, truth = generate_check(rng, pool)
     location = locate_field(grey)
-    if overlap(location.bbox, tuple(truth["field_bbox"])) < MIN_IOU:
+    if iou(location.bbox, tuple(truth["field_bbox"])) < MIN_IOU:
         return None
     label = "".join(glyph["char"] for glyph in truth["glyphs"])
     if not label or any(ch not in alphabet for ch in label):

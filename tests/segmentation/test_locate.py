@@ -7,16 +7,7 @@ import numpy as np
 import pytest
 
 from segmentation import locate
-from segmentation.locate import Candidate, at_least, locate_field
-
-
-def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    return inter / (aw * ah + bw * bh - inter)
+from segmentation.locate import Candidate, at_least, iou, locate_field
 
 
 def drawn_check(tilt: float = 0.0) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -172,3 +163,9 @@ def test_at_least_equals_the_numpy_threshold() -> None:
         result = at_least(image, floor)
         assert result.dtype == np.uint8 and result.shape == image.shape
         assert np.array_equal(result, expected)
+
+
+def test_iou_of_two_boxes() -> None:
+    assert iou((0, 0, 10, 10), (5, 0, 10, 10)) == 5 * 10 / 150
+    assert iou((0, 0, 10, 10), (20, 20, 5, 5)) == 0.0
+    assert iou((0, 0, 0, 0), (0, 0, 0, 0)) == 0.0  # no area: not found, not a division by zero
