@@ -217,12 +217,12 @@ class Reader:
         """Both readers, one choice, a calibrated confidence; and a scorer for a keyed amount."""
         assert self.field_model is not None and self.calibrator is not None
         t = time.perf_counter()
-        cleaned = self.clean(field, location)  # one cleaning serves both readers
+        cleaned = clean_crop(field, location)  # one cleaning serves both readers
         clean_ms = elapsed_ms(t)
         digits = self.read_digits(field, location, decimal, timings, cleaned)
         timings["segment"] += clean_ms
         t = time.perf_counter()
-        image = self.field_input(field, location, cleaned)
+        image = field_model_input(field, location, cleaned)
         try:
             frames = self.field_model.frames(image)
         except ValueError as exc:  # too small to hold handwriting: the digit path has nothing either
@@ -282,7 +282,7 @@ class Reader:
         """The field reader: the whole level crop through the CTC recogniser, then assembly."""
         assert self.field_model is not None
         t = time.perf_counter()
-        image = self.field_input(field, location)
+        image = field_model_input(field, location)
         try:
             frames = self.field_model.frames(image)
         except ValueError as exc:  # a crop too small to hold handwriting: unreadable, not an error
@@ -309,23 +309,13 @@ class Reader:
         """The field to read: the whole image when ``region`` is "field", else the one found on the check."""
         return given_field(grey) if region == "field" else locate_field(grey)
 
-    def clean(self, field: FieldCrop, location: FieldLocation) -> CleanField:
-        """The cut-out field's ink with rules and box sides removed."""
-        return clean_crop(field, location)
-
     def segment(
         self, field: FieldCrop, location: FieldLocation, cleaned: CleanField | None = None
     ) -> tuple[float, list[Segment]]:
         """Cleans the cut-out field (unless given ``cleaned``) and splits it: (stroke width, segments)."""
-        cleaned = cleaned or self.clean(field, location)
+        cleaned = cleaned or clean_crop(field, location)
         segments = segment_field(cleaned.mask, cleaned.stroke_width, leading_sign=location.boxed)
         return cleaned.stroke_width, segments
-
-    def field_input(
-        self, field: FieldCrop, location: FieldLocation, cleaned: CleanField | None = None
-    ) -> np.ndarray:
-        """What the field model reads (``field_crop.field_model_input``)."""
-        return field_model_input(field, location, cleaned)
 
     def digit_inputs(self, grey: np.ndarray, region: Region = "auto") -> np.ndarray:
         """The model inputs [k, 28, 28, 1] of the digits the reading settles on, left to right.

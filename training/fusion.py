@@ -33,7 +33,7 @@ from sklearn.model_selection import StratifiedKFold
 from checkocr.assemble import Assembly
 from checkocr.classifier import DigitClassifier
 from checkocr.config import DEFAULT_FIELD_MODEL_PATH, DEFAULT_FUSION_CARD_PATH, DEFAULT_MODEL_PATH, Settings
-from checkocr.field_crop import cut_field
+from checkocr.field_crop import clean_crop, cut_field, field_model_input
 from checkocr.field_model import FieldModel
 from checkocr.field_reader import Ink, read_frames
 from checkocr.fusion import FEATURES, Candidate, Context, amount_digits, candidates, choose
@@ -97,9 +97,9 @@ def read_item(
     assert reader.field_model is not None
     location = reader.locate(grey, region)  # type: ignore[arg-type]
     field = cut_field(grey, location.reading_box, location.tilt)
-    cleaned = reader.clean(field, location)
+    cleaned = clean_crop(field, location)
     digits = reader.read_digits(field, location, "auto", {}, cleaned)
-    image = reader.field_input(field, location, cleaned)  # as the reader gives it to the field model
+    image = field_model_input(field, location, cleaned)  # as the reader gives it to the field model
     try:
         frames = (fold_model or reader.field_model).frames(image)
     except ValueError:
