@@ -99,7 +99,6 @@ class Fused:
 
     chosen: Candidate | None
     runner_up: Candidate | None
-    field_best: Candidate | None
     context: Context
     features: dict[str, float]
 
@@ -265,9 +264,7 @@ def choose(found: list[Candidate], context: Context, digit_weight: float = 1.0) 
     ranked = sorted(by_amount.values(), key=lambda c: c.score(digit_weight), reverse=True)
     chosen = ranked[0] if ranked and ranked[0].assembly.amount_cents is not None else None
     runner_up = ranked[1] if len(ranked) > 1 else None
-    field_best = next((c for c in found if "field" in c.sources), None)
-    features = facts(chosen, runner_up, context, digit_weight)
-    return Fused(chosen, runner_up, field_best, context, features)
+    return Fused(chosen, runner_up, context, facts(chosen, context))
 
 
 def prefer_layout(candidate: Candidate, kept: Candidate) -> bool:
@@ -277,9 +274,7 @@ def prefer_layout(candidate: Candidate, kept: Candidate) -> bool:
     return candidate.score() > kept.score()
 
 
-def facts(
-    chosen: Candidate | None, runner_up: Candidate | None, context: Context, digit_weight: float = 1.0
-) -> dict[str, float]:
+def facts(chosen: Candidate | None, context: Context) -> dict[str, float]:
     """The calibrator's inputs for a choice (see FEATURES)."""
     if chosen is None:
         return dict.fromkeys(FEATURES, 0.0)
