@@ -26,6 +26,8 @@ from segmentation.split import Segment
 # x0.79 at 2x). Fitted on dev synthetic seed 4242 (docs/history.md).
 HEIGHT_DOUBT = 0.5
 DIGITS = 6  # confidences are reported rounded to 6 decimals
+# every reason review_reasons can give (the service counts each; a fixed set keeps the metric bounded)
+REVIEW_REASONS = ("no_amount", "low_confidence", "readers_disagree", "field_not_found")
 
 
 def height_agreement(segments: Sequence[Segment]) -> float:

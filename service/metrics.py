@@ -18,14 +18,14 @@ from prometheus_client import (
     generate_latest,
 )
 
+from checkocr.confidence import REVIEW_REASONS  # a fixed vocabulary: the label cannot grow unbounded
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 CONFIDENCE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 1.0)
 if TYPE_CHECKING:
     from checkocr.schemas import Reading
 
 OUTCOMES = ("read", "needs_review", "unreadable", "error")
-# checkocr.confidence.review_reasons' vocabulary: fixed, so a label cannot grow without bound
-REVIEW_REASONS = ("no_amount", "low_confidence", "readers_disagree", "field_not_found")
 
 
 def reading_outcome(reading: Reading) -> str:
