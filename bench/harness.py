@@ -60,25 +60,13 @@ class Context:
     seed: int = 0
 
     def reader(self, threads: int = 1):
-        """The reader the service runs (its default reader and accept threshold from Settings: fused
-        unless configured otherwise) on the benchmark's digit model, ``threads`` onnxruntime threads
-        per model. Imported lazily."""
-        from checkocr.calibration import usable_calibrator
-        from checkocr.classifier import DigitClassifier
+        """The reader the service runs (``Reader.from_settings``: its default reader and accept
+        threshold, fused unless configured otherwise) on the benchmark's digit model, ``threads``
+        onnxruntime threads per model. Imported lazily."""
         from checkocr.config import Settings
-        from checkocr.field_model import FieldModel
         from checkocr.reader import Reader
 
-        settings = Settings()
-        classifier = DigitClassifier(self.model_path, threads=threads)
-        field_model = FieldModel(settings.field_model_path, threads=threads)
-        return Reader(
-            classifier,
-            settings.accept_threshold,
-            field_model=field_model,
-            default_reader=settings.reader,
-            calibrator=usable_calibrator(settings, classifier, field_model),
-        )
+        return Reader.from_settings(Settings(model_path=self.model_path, threads=threads))
 
 
 @dataclass
