@@ -299,6 +299,9 @@ def train_field(
     check_share: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of the synthetic part cut from whole checks")
     ] = 0.35,
+    min_width: Annotated[
+        int, typer.Option(min=8, help="Pad inputs to this many columns (the exported card's contract)")
+    ] = 160,
     resume: Annotated[bool, typer.Option(help="Continue each run from its checkpoint under --out")] = False,
     quick: Annotated[bool, typer.Option(help="A few steps on a handful of fields (about 2 minutes)")] = False,
 ) -> None:
@@ -315,6 +318,7 @@ def train_field(
         lr=lr,
         synth_share=synth_share,
         check_share=check_share,
+        min_width=min_width,
         resume=resume,
         quick=quick,
         final_only=folds == 0,

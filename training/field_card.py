@@ -73,6 +73,7 @@ def write_card(path: Path, options: FieldTrainOptions, facts, metrics, base: Fie
             "command": portable(options.command),
         }
     )
+    card["input"]["min_width"] = options.min_width
     card.update(
         {
             "name": NAME,

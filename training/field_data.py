@@ -137,22 +137,23 @@ def augment(grey: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 # --- batches -------------------------------------------------------------------------------------
 
 
-def width_bucket(width: int) -> int:
-    """Prepared widths grouped so a batch holds similar widths: 320 (most), then 160-column bands."""
-    return 0 if width <= 320 else 1 + (width - 321) // 160
+def width_bucket(width: int, min_width: int) -> int:
+    """Prepared widths grouped so a batch holds similar widths: the model's minimum width (most real
+    fields), then bands half that wide."""
+    band = max(1, min_width // 2)
+    return 0 if width <= min_width else 1 + (width - min_width - 1) // band
 
 
-def bucket_width(width: int) -> int:
+def bucket_width(width: int, min_width: int) -> int:
     """The batch width of a bucket: its upper edge (few distinct shapes keep oneDNN's kernels warm)."""
-    bucket = width_bucket(width)
-    return 320 if bucket == 0 else 320 + 160 * bucket
+    return min_width + max(1, min_width // 2) * width_bucket(width, min_width)
 
 
-def collate(inputs: list[np.ndarray], pad_value: float) -> np.ndarray:
+def collate(inputs: list[np.ndarray], pad_value: float, min_width: int) -> np.ndarray:
     """[1, 3, H, W_i] inputs -> one [N, 3, H, W] batch, right-padded as serving pads (pad_value) to
     the upper edge of the widest one's bucket: the model sees the same padding it sees in service,
     only more of it for some fields."""
-    width = bucket_width(max(x.shape[3] for x in inputs))
+    width = bucket_width(max(x.shape[3] for x in inputs), min_width)
     batch = np.full((len(inputs), 3, inputs[0].shape[2], width), pad_value, dtype=np.float32)
     for i, x in enumerate(inputs):
         batch[i, :, :, : x.shape[3]] = x[0]

@@ -14,6 +14,7 @@ final model is then trained on all real fields. Each run checkpoints so ``--resu
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -63,6 +64,9 @@ class FieldTrainOptions:
     threads: int = 2
     checkpoint_every: int = 20
     synth_eval: int = 300  # held-out synthetic fields (a seed training never uses), per run evaluated
+    # Inputs are padded to this width (the exported card's contract; the base's is 320). The model's
+    # cost grows with the width, and most fields are narrower than 160 columns at height 48.
+    min_width: int = 160
     cv_only: bool = False  # stop after the folds (no final model)
     final_only: bool = False  # skip the folds
     command: str = field(default_factory=lambda: " ".join(["checkocr", *map(shlex.quote, sys.argv[1:])]))
@@ -112,7 +116,8 @@ class Batches:
         )
         self.real_buckets: dict[int, list[int]] = {}
         for i, ex in enumerate(real):
-            self.real_buckets.setdefault(fd.width_bucket(prepare(ex.grey)[0].shape[3]), []).append(i)
+            width = prepare(ex.grey)[0].shape[3]
+            self.real_buckets.setdefault(fd.width_bucket(width, options.min_width), []).append(i)
 
     def __call__(self, step: int) -> tuple[np.ndarray, list[str]]:
         rng = np.random.default_rng([self.options.seed, 1, step])
@@ -135,7 +140,8 @@ class Batches:
             grey, label, _fmt = fs.synthetic_field(fs.CONVENTIONS[int(rng.integers(3))], self.pool, rng)
             candidates.append((self.prepare(fd.augment(grey, rng) if rng.random() < 0.5 else grey)[0], label))
         candidates.sort(key=lambda c: c[0].shape[3])
-        return fd.collate([c[0] for c in candidates], 0.0), [c[1] for c in candidates]
+        inputs = [c[0] for c in candidates]
+        return fd.collate(inputs, 0.0, self.options.min_width), [c[1] for c in candidates]
 
 
 def ctc_loss(model: nn.Module, batch: np.ndarray, targets: list[str], alphabet: str) -> torch.Tensor:
@@ -255,6 +261,15 @@ def held_out_pool(data_dir: Path):
     return MnistTestPool.from_data_dir(data_dir)
 
 
+def at_min_width(base: FieldModel, min_width: int) -> FieldModel:
+    """The base model fed as the fine-tune will be: the same, but padded to ``min_width`` columns."""
+    narrowed = copy.copy(base)
+    narrowed.card = base.card.model_copy(
+        update={"input": base.card.input.model_copy(update={"min_width": min_width})}
+    )
+    return narrowed
+
+
 def prepared_batches(base: FieldModel, greys: list[np.ndarray]) -> list[np.ndarray]:
     return [base.prepare(g)[0] for g in greys]
 
@@ -266,7 +281,7 @@ def run(options: FieldTrainOptions) -> dict[str, object]:
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
     cv_dir = out.with_name(f"{out.name}-cv")  # runs/field -> runs/field-cv (fold models, oof.npz)
-    base = FieldModel(options.base_model, threads=1)
+    base = at_min_width(FieldModel(options.base_model, threads=1), options.min_width)
     fields = fd.orand_fields(options.data_dir) + fd.idrbt_amount_fields(options.data_dir)
     if options.quick:
         fields = fields[:24] + [f for f in fields if f.group == "idrbt"][:6]
