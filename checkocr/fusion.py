@@ -14,10 +14,11 @@ shape less often but drops or doubles one now and then. So every candidate amoun
   ``LENGTH_MISMATCH`` per digit of difference (the split is what was wrong, not a class);
 - the candidate with the largest sum wins.
 
-The confidence is a probability that the amount is right: a logistic model over a few facts of the
-choice (both scores, whether the two readers agreed, each reader's own confidence in the amount, how
-sure the field location was), fitted on out-of-fold readings of the dev sets by
-``training/fusion.py`` and shipped as a card (``onnx_models/fusion.json``).
+The confidence is a probability that the amount is right: small gradient-boosted trees over a few
+facts of the choice (both scores, whether the two readers agreed, each reader's own confidence in the
+amount, how sure the field location was, whether the field was found on a whole check), fitted on
+out-of-fold readings of the dev sets by ``training/fusion.py`` and shipped as a card
+(``onnx_models/fusion.json``, evaluated by ``checkocr.calibration``).
 """
 
 from __future__ import annotations
@@ -51,9 +52,9 @@ BASE_FEATURES = (
     "agree_digits_own",
 )
 # A field found on a whole check is calibrated apart from a field the caller cut out: the same facts
-# mean different odds there (the location can be off, the crop holds printed marks), so every fact
-# has a second coefficient that applies on a check only.
-FEATURES = (*BASE_FEATURES, "on_check", *(f"on_check_{name}" for name in BASE_FEATURES))
+# mean different odds there (the location can be off, the crop holds printed marks). The calibrator's
+# trees split on ``on_check`` where that matters.
+FEATURES = (*BASE_FEATURES, "on_check")
 OWN_FLOOR = math.log(1e-6)  # a reader's own score for an amount it did not read
 
 
@@ -299,8 +300,7 @@ def named_facts(
         "agree_field_own": agree * field_own,
         "agree_digits_own": agree * digits_own,
     }
-    on_check = 1.0 if context.on_check else 0.0
-    return {**base, "on_check": on_check, **{f"on_check_{k}": on_check * v for k, v in base.items()}}
+    return {**base, "on_check": 1.0 if context.on_check else 0.0}
 
 
 def keyed_facts(

@@ -92,24 +92,73 @@ def test_the_digit_paths_layout_wins_for_the_same_digits() -> None:
     assert fused.chosen is not None and fused.chosen.assembly.amount == "1234.56"
 
 
+def stump(feature: str, threshold: float, below: float, above: float) -> dict[str, list]:
+    """A one-split tree: ``below`` log-odds when the fact is <= threshold, else ``above``."""
+    return {
+        "feature": [FEATURES.index(feature), -1, -1],
+        "threshold": [threshold, 0.0, 0.0],
+        "left": [1, 0, 0],
+        "right": [2, 0, 0],
+        "value": [0.0, below, above],
+    }
+
+
 def card(**changes) -> FusionCard:
     values = {
         "name": "fusion",
         "version": "test",
         "created": "2026-12-06",
         "features": list(FEATURES),
-        # the given-field coefficients; those of a field on a check (on_check_*) are zero here
-        "coefficients": [0.5, 0.5, 2.0, 1.0, 0.3, 0.3, 0.2, 0.2] + [0.0] * (len(FEATURES) - 8),
-        "intercept": 0.0,
+        "baseline": 0.0,
+        # agreement is worth 2, a likely string under each reader 1 each
+        "trees": [
+            stump("readers_agree", 0.5, -1.0, 1.0),
+            stump("field_logp", -3.0, -1.0, 1.0),
+            stump("digit_logp", -3.0, -1.0, 1.0),
+        ],
         "field_model_sha256": "0" * 64,
         "digit_model_sha256": "0" * 64,
     }
     return FusionCard(**{**values, **changes})
 
 
+def facts_with(**given: float) -> dict[str, float]:
+    return {name: given.get(name, 0.0) for name in FEATURES}
+
+
 def test_the_calibrator_refuses_a_card_for_other_features() -> None:
     with pytest.raises(ModelError, match="features"):
-        Calibrator(card(features=["field_logp"], coefficients=[1.0]))
+        Calibrator(card(features=["field_logp"]))
+
+
+def test_a_tree_whose_children_point_back_is_not_a_card() -> None:
+    looped = stump("field_logp", 0.0, 1.0, 1.0) | {"left": [0, 0, 0]}
+    with pytest.raises(ValueError, match="children"):
+        card(trees=[looped])
+
+
+def test_the_calibrator_sums_every_trees_leaf_as_log_odds() -> None:
+    calibrator = Calibrator(card(baseline=0.5))
+    sure = facts_with(readers_agree=1.0, field_logp=-0.1, digit_logp=-0.2)
+    doubtful = facts_with(readers_agree=0.0, field_logp=-9.0, digit_logp=-0.2)
+    assert calibrator.log_odds(sure) == pytest.approx(0.5 + 3.0)
+    assert calibrator.log_odds(doubtful) == pytest.approx(0.5 - 1.0)
+    assert calibrator.probability(sure) == pytest.approx(1 / (1 + math.exp(-3.5)))
+
+
+def test_a_deeper_tree_follows_both_splits() -> None:
+    """field_logp <= -3 goes left to a leaf; otherwise digit_logp decides between two leaves."""
+    tree = {
+        "feature": [FEATURES.index("field_logp"), -1, FEATURES.index("digit_logp"), -1, -1],
+        "threshold": [-3.0, 0.0, -1.0, 0.0, 0.0],
+        "left": [1, 0, 3, 0, 0],
+        "right": [2, 0, 4, 0, 0],
+        "value": [0.0, -2.0, 0.0, 0.5, 3.0],
+    }
+    calibrator = Calibrator(card(trees=[tree]))
+    assert calibrator.log_odds(facts_with(field_logp=-5.0, digit_logp=0.0)) == -2.0
+    assert calibrator.log_odds(facts_with(field_logp=-1.0, digit_logp=-1.0)) == 0.5  # <= goes left
+    assert calibrator.log_odds(facts_with(field_logp=-1.0, digit_logp=-0.5)) == 3.0
 
 
 def test_the_keyed_amount_read_by_both_is_likelier_than_another() -> None:
@@ -124,9 +173,9 @@ def test_the_keyed_amount_read_by_both_is_likelier_than_another() -> None:
     assert right > 0.8 > 0.2 > wrong
 
 
-def test_a_field_on_a_check_has_its_own_coefficients() -> None:
-    """Every fact is repeated under ``on_check_``: zero for a given field, the fact itself on a check."""
-    from checkocr.fusion import BASE_FEATURES, Context, named_facts
+def test_a_field_on_a_check_is_marked_for_the_calibrator() -> None:
+    """The facts are the same on a check and in a given field; ``on_check`` tells the trees which."""
+    from checkocr.fusion import Context, named_facts
 
     given = Context(2544100, 0.9, 2544100, 0.8, 1.0, on_check=False)
     on_check = Context(2544100, 0.9, 2544100, 0.8, 0.9, on_check=True)
@@ -134,7 +183,5 @@ def test_a_field_on_a_check_has_its_own_coefficients() -> None:
     facts_check = named_facts(-1.0, -2.0, 1.0, on_check, 2544100)
     assert list(facts_given) == list(FEATURES)
     assert facts_given["on_check"] == 0.0 and facts_check["on_check"] == 1.0
-    for name in BASE_FEATURES:
-        assert facts_given[f"on_check_{name}"] == 0.0
-        assert facts_check[f"on_check_{name}"] == facts_check[name]
     assert facts_check["log_location"] == pytest.approx(math.log(0.9))
+    assert facts_given["field_own"] == facts_check["field_own"] == pytest.approx(math.log(0.9))

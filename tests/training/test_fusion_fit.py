@@ -1,0 +1,58 @@
+"""The calibrator's fit: the trees written to the card give the probabilities scikit-learn gives."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn", reason="fitting the calibrator needs the train extra (scikit-learn)")
+
+from checkocr.calibration import Calibrator, FusionCard
+from checkocr.fusion import FEATURES
+from training import fusion
+
+
+def facts_and_outcomes(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Facts whose odds rise with the first two scores and with agreement, as real ones do."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((count, len(FEATURES)))
+    x[:, 0] = -rng.exponential(2.0, count)  # field_logp
+    x[:, 1] = -rng.exponential(4.0, count)  # digit_logp
+    x[:, 2] = rng.random(count) < 0.6  # readers_agree
+    x[:, -1] = rng.random(count) < 0.4  # on_check
+    odds = 3.0 + 1.2 * x[:, 0] + 0.3 * x[:, 1] + 2.0 * x[:, 2] - 0.8 * x[:, -1]
+    return x, rng.random(count) < 1 / (1 + np.exp(-odds))
+
+
+def test_the_card_gives_scikit_learns_probabilities() -> None:
+    x, y = facts_and_outcomes(800, 1)
+    model = fusion.fit(x, y)
+    baseline, trees = fusion.card_trees(model)
+    card = {
+        "name": "fusion",
+        "version": "test",
+        "created": "2026-12-06",
+        "features": list(FEATURES),
+        "baseline": baseline,
+        "trees": trees,
+        "field_model_sha256": "0" * 64,
+        "digit_model_sha256": "0" * 64,
+    }
+    assert len(trees) == fusion.BOOSTING["max_iter"]
+    held_out, _ = facts_and_outcomes(200, 2)
+    assert fusion.parity(card, model, held_out) < 1e-9
+    # the JSON written to disk (a tree per line) loads back to the same calibrator
+    loaded = Calibrator(FusionCard.model_validate(json.loads(fusion.card_json(card))))
+    row = dict(zip(FEATURES, held_out[0], strict=True))
+    assert loaded.probability(row) == pytest.approx(model.predict_proba(held_out[:1])[0, 1], abs=1e-9)
+
+
+def test_more_of_a_fact_never_lowers_the_probability() -> None:
+    """The monotonic constraints hold in the fitted trees: a likelier field string is never worse."""
+    x, y = facts_and_outcomes(800, 3)
+    model = fusion.fit(x, y)
+    grid = np.repeat(x[:1], 50, axis=0)
+    grid[:, 0] = np.linspace(-12.0, 0.0, 50)
+    assert np.all(np.diff(model.predict_proba(grid)[:, 1]) >= -1e-12)
