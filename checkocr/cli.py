@@ -301,7 +301,7 @@ def train_field(
     ] = 0.35,
     min_width: Annotated[
         int, typer.Option(min=8, help="Pad inputs to this many columns (the exported card's contract)")
-    ] = 160,
+    ] = 320,
     resume: Annotated[bool, typer.Option(help="Continue each run from its checkpoint under --out")] = False,
     quick: Annotated[bool, typer.Option(help="A few steps on a handful of fields (about 2 minutes)")] = False,
 ) -> None:

@@ -64,9 +64,10 @@ class FieldTrainOptions:
     threads: int = 2
     checkpoint_every: int = 20
     synth_eval: int = 300  # held-out synthetic fields (a seed training never uses), per run evaluated
-    # Inputs are padded to this width (the exported card's contract; the base's is 320). The model's
-    # cost grows with the width, and most fields are narrower than 160 columns at height 48.
-    min_width: int = 160
+    # Inputs are padded to this width (the exported card's contract). The model's cost grows with the
+    # width and most fields are narrower than 160 columns at height 48, but trained and read at 160 it
+    # read fewer fields right (docs/history.md): the shipped recipe keeps the base's 320.
+    min_width: int = 320
     cv_only: bool = False  # stop after the folds (no final model)
     final_only: bool = False  # skip the folds
     command: str = field(default_factory=lambda: " ".join(["checkocr", *map(shlex.quote, sys.argv[1:])]))

@@ -85,7 +85,14 @@ def test_quick_run_end_to_end_and_resume(tmp_path: Path, data_dir: Path, base_mo
     if not (data_dir / "orand-car-a-dev" / "labels.tsv").is_file():
         pytest.skip(f"ORAND dev fields not found under {data_dir}")
     options = ff.FieldTrainOptions(
-        data_dir=data_dir, out_dir=tmp_path / "run", quick=True, folds=2, steps=4, batch=4, synth_eval=30
+        data_dir=data_dir,
+        out_dir=tmp_path / "run",
+        quick=True,
+        folds=2,
+        steps=4,
+        batch=4,
+        synth_eval=30,
+        min_width=160,
     )
     card = ff.run(options)
     model = FieldModel(tmp_path / "run" / "field.onnx")  # card and sha256 check out
@@ -93,7 +100,8 @@ def test_quick_run_end_to_end_and_resume(tmp_path: Path, data_dir: Path, base_mo
     # float32 kernels differ between torch and onnxruntime: up to ~3e-4 on real fields, same best path
     parity = card["metrics"]["parity_torch_vs_onnxruntime"]
     assert parity["max_abs_diff"] < 1e-3 and parity["argmax_agreement"] > 0.999
-    assert card["input"]["min_width"] == options.min_width == 160
+    assert card["input"]["min_width"] == 160  # the width it was trained at is the served contract
+    assert model.prepare(np.full((40, 100), 255, np.uint8))[0].shape[3] == 160
     oof = np.load(tmp_path / "run-cv" / "oof.npz", allow_pickle=True)
     assert len(oof["names"]) == len(oof["frames"]) == len(oof["labels"])
     assert all(f.shape[1] == 19 for f in oof["frames"])
