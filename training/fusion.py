@@ -202,7 +202,11 @@ def fit(x: np.ndarray, y: np.ndarray) -> HistGradientBoostingClassifier:
 
 
 def card_trees(model: HistGradientBoostingClassifier) -> tuple[float, list[dict[str, list]]]:
-    """(baseline log-odds, every tree as the card stores it) of a fitted binary model."""
+    """(baseline log-odds, every tree as the card stores it) of a fitted binary model.
+
+    It reads the pinned scikit-learn's fitted trees (``_predictors``, ``_baseline_prediction``), which
+    are not public API: ``parity`` checks every card written against ``predict_proba``, and
+    tests/training/test_fusion_fit.py fails if a scikit-learn upgrade changes them."""
     trees = []
     for (predictor,) in model._predictors:  # one tree per boosting round for two classes
         nodes = predictor.nodes
