@@ -9,6 +9,7 @@ loaded models is never used silently.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -22,6 +23,7 @@ from checkocr.config import Settings
 from checkocr.field_model import FieldModel
 from checkocr.fusion import FEATURES
 from checkocr.model_card import ModelError
+from checkocr.schemas import ModelInfo
 
 logger = logging.getLogger("checkocr.reader")
 
@@ -73,12 +75,16 @@ class Calibrator:
     instead of a Python loop per node.
     """
 
-    def __init__(self, card: FusionCard) -> None:
+    def __init__(self, card: FusionCard, sha256: str | None = None) -> None:
+        """``sha256`` is the card file's (``load``); a card built in memory is named by its JSON's."""
         if list(card.features) != list(FEATURES):
             raise ModelError(f"fusion card features {card.features} do not match the code's {FEATURES}")
         if any(f >= len(FEATURES) for tree in card.trees for f in tree.feature):
             raise ModelError("fusion card trees split on a feature the card does not have")
         self.card = card
+        digest = sha256 or hashlib.sha256(card.model_dump_json().encode()).hexdigest()
+        # Which calibration decided a posting is part of the audit trail, like the two models' digests.
+        self.info = ModelInfo(name=card.name, version=card.version, sha256=digest)
         width = max(len(tree.feature) for tree in card.trees)
 
         def table(name: str, fill: float, dtype: type) -> np.ndarray:
@@ -97,8 +103,9 @@ class Calibrator:
     def load(cls, path: Path) -> Calibrator:
         if not path.is_file():
             raise ModelError(f"fusion card {path} does not exist (built by python -m training.fusion)")
+        data = path.read_bytes()
         try:
-            return cls(FusionCard.model_validate(json.loads(path.read_text())))
+            return cls(FusionCard.model_validate(json.loads(data)), hashlib.sha256(data).hexdigest())
         except (ValueError, TypeError) as exc:
             raise ModelError(f"fusion card {path} is not a valid card: {exc}") from exc
 

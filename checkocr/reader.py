@@ -297,8 +297,7 @@ class Reader:
     @property
     def fusion_info(self) -> ModelInfo:
         assert self.calibrator is not None
-        card = self.calibrator.card
-        return ModelInfo(name=card.name, version=card.version, sha256=card.field_model_sha256)
+        return self.calibrator.info
 
     @property
     def field_info(self) -> ModelInfo:

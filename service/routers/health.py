@@ -46,6 +46,8 @@ async def readyz(state: StateDep) -> dict[str, Any]:
     models = [state.classifier.info.model_dump()]
     if reader is not None and reader.field_model is not None:
         models.append(reader.field_model.info.model_dump())
+    if reader is not None and reader.calibrator is not None:
+        models.append(reader.calibrator.info.model_dump())
     readers = ["digits"] + (["field"] if reader and reader.field_model else [])
     readers += ["fused"] if reader and reader.calibrator else []
     default = state.settings.reader

@@ -48,11 +48,12 @@ async def model_card(classifier: ClassifierDep) -> dict[str, Any]:
 
 @router.get(
     "/models/{name}",
-    summary="The card of one loaded model: digits (digit classifier) or field (field recogniser)",
+    summary="The card of one loaded model: digits (digit classifier), field (field recogniser) or "
+    "fusion (the fused reader's calibration, with the sha256 of its file)",
     responses={
         200: json_example(CARD_EXAMPLE, "The full model card"),
         401: problem_doc(401, "an API key is required"),
-        404: problem_doc(404, "no loaded model is called 'words'; loaded: digits, field"),
+        404: problem_doc(404, "no loaded model is called 'words'; loaded: digits, field, fusion"),
         503: problem_doc(503, "the model is not ready: ..."),
     },
 )
@@ -72,4 +73,7 @@ def loaded_cards(state: ServiceState) -> dict[str, dict[str, Any]]:
     cards = {"digits": reader.classifier.card.model_dump(mode="json")}
     if reader.field_model is not None:
         cards["field"] = reader.field_model.card.model_dump(mode="json")
+    if reader.calibrator is not None:
+        card = reader.calibrator.card.model_dump(mode="json")
+        cards[reader.calibrator.card.name] = {**card, "sha256": reader.calibrator.info.sha256}
     return cards

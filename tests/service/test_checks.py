@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from service_testkit import encode, field_image
 
+from checkocr.config import DEFAULT_FUSION_CARD_PATH, DEFAULT_MODEL_PATH
 from checkocr.schemas import Reading
 
 PNG = {"content-type": "image/png"}
@@ -218,3 +222,24 @@ def assert_field_reading(response) -> dict:
     Reading.model_validate(body)
     assert body["reader"] == "field"
     return body
+
+
+def test_the_fusion_card_that_decides_postings_is_named_and_served(
+    make_client: Callable[..., TestClient],
+) -> None:
+    """With the shipped models the fused reader serves: /readyz, every fused reading and
+    /v1/models/fusion name its calibration card by the sha256 of the card file."""
+    if not DEFAULT_FUSION_CARD_PATH.is_file() or not DEFAULT_MODEL_PATH.is_file():
+        pytest.skip("the shipped models and fusion card are not in this checkout")
+    digest = hashlib.sha256(DEFAULT_FUSION_CARD_PATH.read_bytes()).hexdigest()
+    client = make_client(model_path=DEFAULT_MODEL_PATH, reader="fused")
+    ready = client.get("/readyz").json()
+    assert "fused" in ready["readers"]
+    assert {"name": "fusion", "sha256": digest} == {
+        k: v for k, v in ready["models"][-1].items() if k in ("name", "sha256")
+    }
+    reading = client.post("/v1/checks/read?region=field", content=encode(field_image("305")), headers=PNG)
+    assert reading.status_code == 200 and reading.json()["reader"] == "fused"
+    assert digest in {m["sha256"] for m in reading.json()["models"]}
+    card = client.get("/v1/models/fusion").json()
+    assert card["sha256"] == digest and len(card["trees"]) == 150 and card["features"][-1] == "on_check"
