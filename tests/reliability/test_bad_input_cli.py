@@ -8,14 +8,12 @@ traceback, and every readable file still gets its reading.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from corpus import FileCase, image_files
 
-from checkocr.config import PROJECT_ROOT
+from tests.cli import run_checkocr
 
 
 @pytest.fixture(scope="module")
@@ -27,23 +25,13 @@ def corpus_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[
     return folder, files
 
 
-def checkocr(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "checkocr", *args],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 def test_read_reports_each_broken_file_and_reads_the_rest(
     corpus_folder: tuple[Path, list[FileCase]], tiny_model: Path
 ) -> None:
     folder, files = corpus_folder
     paths = [str(folder / case.filename) for case in files]
     paths += [str(folder / "does-not-exist.png"), str(folder)]  # a missing file and a directory
-    result = checkocr("read", "--json", "--model-path", str(tiny_model), *paths)
+    result = run_checkocr("read", "--json", "--model-path", str(tiny_model), *paths)
 
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -67,7 +55,7 @@ def test_batch_turns_each_broken_file_into_an_error_line(
 ) -> None:
     folder, files = corpus_folder
     out = tmp_path / "results.jsonl"
-    result = checkocr(
+    result = run_checkocr(
         "batch", str(folder), "--out", str(out), "--workers", "1", "--model-path", str(tiny_model)
     )
 

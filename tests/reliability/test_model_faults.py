@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import pytest
 from corpus import amount_field, png
 from live import API_KEY, http
 
-from checkocr.config import PROJECT_ROOT
+from tests.cli import run_checkocr
 
 
 def broken_model(kind: str, folder: Path, tiny_model: Path) -> Path:
@@ -81,13 +79,7 @@ def test_commands_refuse_a_bad_model_with_one_line(
     image.write_bytes(png(amount_field()))
     out = tmp_path / "r.jsonl"
     args = [str(image)] if command == "read" else [str(image.parent), "--out", str(out), "--workers", "1"]
-    result = subprocess.run(
-        [sys.executable, "-m", "checkocr", command, *args, "--model-path", str(model)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_checkocr(command, *args, "--model-path", str(model), timeout=60)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("checkocr: error:") and fragment in lines[0], lines

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.cli import run_checkocr
 
 pytest.importorskip("torch", reason="field fine-tuning needs the train extra (torch, onnx2torch)")
 pytest.importorskip("onnx2torch", reason="field fine-tuning needs the train extra (torch, onnx2torch)")
@@ -120,22 +120,8 @@ def test_quick_run_end_to_end_and_resume(tmp_path: Path, data_dir: Path, base_mo
 
 def test_cli_names_a_missing_dataset_in_one_line(tmp_path: Path) -> None:
     """A data folder without the dev fields is a one-line error (exit 2), not a traceback."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "checkocr",
-            "train-field",
-            "--data-dir",
-            str(tmp_path),
-            "--out",
-            str(tmp_path / "out"),
-            "--quick",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    result = run_checkocr(
+        "train-field", "--data-dir", str(tmp_path), "--out", str(tmp_path / "out"), "--quick", timeout=300
     )
     assert result.returncode == 2
     assert "orand-car-a-dev/labels.tsv" in result.stderr and "Traceback" not in result.stderr

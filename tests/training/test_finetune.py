@@ -4,8 +4,6 @@ labels file, and a quick end-to-end run whose card belongs to its model."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -19,6 +17,7 @@ from checkocr.mnist import load_split
 from checkocr.model_card import load_card
 from checkocr.reader import Reader
 from checkocr.synth import MnistTestPool, generate_field
+from tests.cli import run_checkocr
 from training.finetune import (
     check_rebuild,
     harvest_fields,
@@ -118,13 +117,7 @@ def test_malformed_labels_line_is_named(tmp_path: Path, line: str) -> None:
 
 
 def test_cli_refuses_a_folder_without_labels(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "checkocr", "finetune", "--fields", str(tmp_path), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_checkocr("finetune", "--fields", str(tmp_path), "--quick")
     assert result.returncode == 2
     assert "not a labelled field folder" in result.stderr and "Traceback" not in result.stderr
 
@@ -135,19 +128,10 @@ def test_quick_finetune_ships_a_model_that_matches_its_card(
 ) -> None:
     folder, _labels = field_folder
     out = tmp_path / "ft"
-    command = [
-        sys.executable,
-        "-m",
-        "checkocr",
-        "finetune",
-        "--quick",
-        "--no-cross-validate",
-        "--epochs",
-        "1",
-    ]
+    command = ["finetune", "--quick", "--no-cross-validate", "--epochs", "1"]
     command += ["--fields", str(folder), "--out", str(out), "--data-dir", str(mnist_data_dir)]
     command += ["--base", str(model_path)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    result = run_checkocr(*command, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     classifier = DigitClassifier(out / "digits.onnx")  # refuses a card whose sha256 does not match
     card = json.loads((out / "digits.json").read_text())

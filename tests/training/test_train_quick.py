@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,6 +11,7 @@ from checkocr.classifier import DigitClassifier
 from checkocr.mnist import load_split, sha256_of
 from checkocr.model_card import ModelCard, load_card
 from segmentation.normalize import to_mnist
+from tests.cli import run_checkocr
 
 pytestmark = pytest.mark.slow
 
@@ -20,22 +19,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory, mnist_data_dir):
     out = tmp_path_factory.mktemp("quick")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "checkocr",
-            "train",
-            "--quick",
-            "--out",
-            str(out),
-            "--data-dir",
-            str(mnist_data_dir),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    result = run_checkocr(
+        "train", "--quick", "--out", str(out), "--data-dir", str(mnist_data_dir), timeout=600
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return out, result
