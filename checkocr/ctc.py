@@ -85,6 +85,12 @@ def prefix_beam_search(
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, LOG_FLOOR)}  # (ends blank, ends label)
     for frame in logs:
         keep = np.flatnonzero(frame >= frame.max() + PRUNE_LOG)
+        if len(keep) == 1 and keep[0] == BLANK:
+            # Only blank survives the pruning (the padding, the gaps between glyphs): every prefix
+            # just ends in a blank now, and their order cannot change.
+            lp = float(frame[BLANK])
+            beams = {prefix: (_logsumexp(pb, pl) + lp, LOG_FLOOR) for prefix, (pb, pl) in beams.items()}
+            continue
         following: dict[tuple[int, ...], list[float]] = defaultdict(lambda: [LOG_FLOOR, LOG_FLOOR])
         for prefix, (p_blank, p_label) in beams.items():
             total = _logsumexp(p_blank, p_label)

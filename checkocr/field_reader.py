@@ -30,9 +30,21 @@ MARK_KINDS = {
     "$": "currency",
     "₹": "currency",
 }
-# Raised cents: the last two digits sit clearly above the line the others stand on, by this share of
-# the other digits' median height (written cents rise by about half a digit).
-RAISED_RISE = 0.3
+# Raised cents: the last two digits stand above the line the others stand on, by at least this share of
+# the other digits' median height, and are no taller than RAISED_MAX_HEIGHT of it (written cents are
+# small and rise by a fifth to a half of a digit; a plain digit written a little high is full size).
+RAISED_RISE = 0.2
+RAISED_MAX_HEIGHT = 0.85
+# A CTC character fires late: its frames' middle lies at about three quarters of the glyph's width
+# (median 0.4 frames right of the glyph's centre on synthetic checks), so a box is sought this many
+# frames to the left, and when no ink lies there, at the nearest ink within NEAREST_INK frames.
+PEAK_LAG_FRAMES = 0.4
+NEAREST_INK_FRAMES = 1.5
+# A horizontal run at least this share of the ink pieces' median height is a line (a box edge, the
+# underline under raised cents), not part of a glyph; the crop's height would miss an underline as
+# long as two small cents in a tall crop.
+LINE_MIN_HEIGHTS = 1.0
+LINE_MAX_THICKNESS = 0.4  # of that median height: a thicker run is a filled glyph or a blot
 FRACTION_TAIL = "100"
 MIN_PIECE_SHARE = 0.05  # ink pieces smaller than this share of the largest are specks, not glyphs
 
@@ -41,11 +53,21 @@ def ink_mask(grey: np.ndarray) -> np.ndarray:
     """Dark ink on light paper -> boolean ink mask (Otsu) without long horizontal lines, for the rows
     each character covers: an underline under raised cents or a box edge is not part of a glyph."""
     _, mask = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    line_length = max(9, grey.shape[0] // 2)
-    lines = cv2.morphologyEx(
-        mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (line_length, 1))
-    )
-    return (mask > 0) & (lines == 0)
+    height = piece_height(mask)
+    line_length = max(9, min(grey.shape[0] // 2, round(LINE_MIN_HEIGHTS * height)))
+    runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (line_length, 1)))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    thin = np.flatnonzero(stats[:, 3] <= LINE_MAX_THICKNESS * height)
+    lines = np.isin(labels, thin[thin > 0])
+    return (mask > 0) & ~lines
+
+
+def piece_height(mask: np.ndarray) -> float:
+    """The median height of the mask's sizeable connected pieces (the crop's height when it has none)."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    areas, heights = stats[1:count, 4], stats[1:count, 3]
+    sizeable = areas >= MIN_PIECE_SHARE * max(1, int(areas.max(initial=1)))
+    return float(np.median(heights[sizeable])) if sizeable.any() else float(mask.shape[0])
 
 
 @dataclass(frozen=True)
@@ -70,11 +92,16 @@ class Ink:
 
 def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink) -> BBox:
     """The crop box of one character: the ink pieces under the middle of its frames' columns (a CTC
-    character fires on a few frames, narrower than the glyph), else those columns' inked rows."""
+    character fires on a few frames, narrower than the glyph, and late: see PEAK_LAG_FRAMES), else the
+    nearest piece, else those columns' inked rows."""
     x0, x1 = frames.columns(char.first_frame, char.last_frame)
-    middle = (x0 + x1) / 2
+    middle = (x0 + x1) / 2 - PEAK_LAG_FRAMES * frames.frame_width
     xs, ys, ws, hs = (ink.pieces[:, k] for k in range(4)) if len(ink.pieces) else ([],) * 4
     under = [i for i in range(len(ink.pieces)) if xs[i] <= middle < xs[i] + ws[i]]
+    if not under and len(ink.pieces):
+        gaps = np.maximum(xs - middle, 0) + np.maximum(middle - (xs + ws), 0)
+        if gaps.min() <= NEAREST_INK_FRAMES * frames.frame_width:
+            under = [int(gaps.argmin())]
     if under:
         left = min(int(xs[i]) for i in under)
         top = min(int(ys[i]) for i in under)
@@ -98,13 +125,18 @@ def digit_probabilities(frames: FieldFrames, char: DecodedChar) -> np.ndarray:
 
 
 def raised_cents(digit_boxes: list[BBox]) -> bool:
-    """Whether the last two digits are written raised above the others' line (at least 1 before)."""
+    """Whether the last two digits are written small and raised above the others' line and above
+    the digit before them (at least 1 before)."""
     if len(digit_boxes) < 3:
         return False
     body, cents = digit_boxes[:-2], digit_boxes[-2:]
-    baseline = float(np.median([y + h for _, y, _, h in body]))
+    # Above the others' line and above the last of them: cents jump up from the amount; zeros that
+    # drift up the page one by one ("767,000" written uphill) are not cents.
+    baseline = min(float(np.median([y + h for _, y, _, h in body])), float(body[-1][1] + body[-1][3]))
     height = float(np.median([h for _, _, _, h in body]))
-    return all(y + h < baseline - RAISED_RISE * height for _, y, _, h in cents)
+    return all(
+        y + h <= baseline - RAISED_RISE * height and h <= RAISED_MAX_HEIGHT * height for _, y, _, h in cents
+    )
 
 
 def field_glyphs(

@@ -80,6 +80,44 @@ def test_cents_written_raised_are_cents() -> None:
     assert read_frames(frames, level).amount == "123456.00"
 
 
+def test_raised_cents_on_a_touching_underline_in_a_tall_crop_are_cents() -> None:
+    """The underline under raised cents, drawn touching them, is a line and not the cents' bottom,
+    even where it is shorter than half the crop's height."""
+    frames, grey = frames_for("123456", height=160)
+    for i in range(4):
+        ink(grey, frames, i, (40, 90))
+    for i in (4, 5):
+        ink(grey, frames, i, (52, 76))
+    left, _ = frames.columns(3 * 4 + 1, 3 * 4 + 2)
+    _, right = frames.columns(3 * 5 + 1, 3 * 5 + 2)
+    grey[76:80, left - 1 : right + 1] = 0
+    assert read_frames(frames, grey).amount == "1234.56"
+
+
+def test_full_size_digits_written_a_little_high_are_not_cents() -> None:
+    frames, grey = frames_for("123456")
+    for i in range(4):
+        ink(grey, frames, i, (10, 38))
+    for i in (4, 5):
+        ink(grey, frames, i, (0, 28))
+    assert read_frames(frames, grey).amount == "123456.00"
+
+
+def test_zeros_written_uphill_one_by_one_are_not_raised_cents() -> None:
+    """A real IDRBT cheque: "767,000" with each zero a little higher than the one before."""
+    frames, grey = frames_for("767000")
+    for i, rows in enumerate([(10, 38), (10, 38), (10, 38), (8, 32), (6, 28), (4, 26)]):
+        ink(grey, frames, i, rows)
+    assert read_frames(frames, grey).amount == "767000.00"
+
+
+def test_a_character_firing_after_its_glyph_gets_the_glyphs_box() -> None:
+    """CTC fires late: the frames of a character can lie just right of its ink."""
+    frames, grey = frames_for("7")
+    grey[5:30, 0:8] = 0
+    assert field_glyphs(frames, grey)[0].bbox == (0, 5, 8, 25)
+
+
 def test_boxes_are_the_frames_columns_and_the_inks_rows() -> None:
     frames, grey = frames_for("70")
     ink(grey, frames, 0, (5, 30))
