@@ -269,7 +269,15 @@ def choose(found: list[Candidate], context: Context, digit_weight: float = 1.0) 
 
 
 def prefer_layout(candidate: Candidate, kept: Candidate) -> bool:
-    """Between two layouts of the same digits: the digit path's, else the likelier one."""
+    """Between two layouts of the same digits: when they are the two readers' own readings, the one
+    that finds cents in them (the smaller amount: a reader misses a small decimal point or the lift
+    of raised cents more often than it invents one); else the digit path's, else the likelier one.
+    The field model's other N-best strings do not count: they try separators anywhere."""
+    own = {"field", "digits"}
+    if own <= (candidate.sources | kept.sources) and candidate.sources & own and kept.sources & own:
+        cents, kept_cents = candidate.assembly.amount_cents, kept.assembly.amount_cents
+        if cents is not None and kept_cents is not None and cents != kept_cents:
+            return cents < kept_cents
     if ("digits" in candidate.sources) != ("digits" in kept.sources):
         return "digits" in candidate.sources
     return candidate.score() > kept.score()

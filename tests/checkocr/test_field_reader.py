@@ -87,10 +87,10 @@ def test_raised_cents_on_a_touching_underline_in_a_tall_crop_are_cents() -> None
     for i in range(4):
         ink(grey, frames, i, (40, 90))
     for i in (4, 5):
-        ink(grey, frames, i, (52, 76))
+        ink(grey, frames, i, (50, 72))
     left, _ = frames.columns(3 * 4 + 1, 3 * 4 + 2)
     _, right = frames.columns(3 * 5 + 1, 3 * 5 + 2)
-    grey[76:80, left - 1 : right + 1] = 0
+    grey[72:76, left - 1 : right + 1] = 0
     assert read_frames(frames, grey).amount == "1234.56"
 
 

@@ -82,7 +82,18 @@ def test_a_doubtful_digit_is_settled_by_the_field_model() -> None:
     assert fused.features["readers_agree"] == 0.0
 
 
-def test_the_digit_paths_layout_wins_for_the_same_digits() -> None:
+def test_the_layout_that_finds_the_cents_wins_for_the_same_digits() -> None:
+    """The field model saw the decimal point of "63.00", the digit path did not ("6300")."""
+    frames, grey = frames_for("63.00")
+    from checkocr.field_reader import read_frames
+
+    field = read_frames(frames, grey)
+    assert field.amount == "63.00"
+    fused = fuse(frames, grey, field, digit_reading("6300"), 1.0)
+    assert fused.chosen is not None and fused.chosen.assembly.amount == "63.00"
+
+
+def test_the_digit_paths_raised_cents_win_for_the_same_digits() -> None:
     frames, grey = frames_for("123456")  # the field model reads the raised cents flat
     from checkocr.field_reader import read_frames
 

@@ -40,13 +40,24 @@ def test_the_card_gives_scikit_learns_probabilities() -> None:
         "field_model_sha256": "0" * 64,
         "digit_model_sha256": "0" * 64,
     }
-    assert len(trees) == fusion.BOOSTING["max_iter"]
+    assert len(trees) == fusion.BAGS * fusion.BOOSTING["max_iter"]
     held_out, _ = facts_and_outcomes(200, 2)
     assert fusion.parity(card, model, held_out) < 1e-9
     # the JSON written to disk (a tree per line) loads back to the same calibrator
     loaded = Calibrator(FusionCard.model_validate(json.loads(fusion.card_json(card))))
     row = dict(zip(FEATURES, held_out[0], strict=True))
     assert loaded.probability(row) == pytest.approx(model.predict_proba(held_out[:1])[0, 1], abs=1e-9)
+
+
+def test_the_bagged_models_differ_and_the_card_is_their_average() -> None:
+    """Each model sees its own part of the items; the card's log-odds are the mean of theirs."""
+    x, y = facts_and_outcomes(800, 4)
+    bagged = fusion.fit(x, y)
+    assert len(bagged.models) == fusion.BAGS
+    each = np.array([m.decision_function(x[:50]) for m in bagged.models])
+    assert np.ptp(each, axis=0).max() > 0.01  # not ten copies of one fit
+    assert np.allclose(bagged.log_odds(x[:50]), each.mean(axis=0))
+    assert np.array_equal(fusion.fit(x, y).log_odds(x[:50]), bagged.log_odds(x[:50]))  # seeded
 
 
 def test_more_of_a_fact_never_lowers_the_probability() -> None:
