@@ -49,6 +49,7 @@ LINE_MIN_HEIGHTS = 1.0
 LINE_MAX_THICKNESS = 0.4  # of that median height: a thicker run is a filled glyph or a blot
 FRACTION_TAIL = "100"
 MIN_PIECE_SHARE = 0.05  # ink pieces smaller than this share of the largest are specks, not glyphs
+SLIVER_HEIGHT = 0.2  # of the pieces' median height: a flatter piece under a glyph is a line's remnant
 
 
 def ink_mask(grey: np.ndarray) -> np.ndarray:
@@ -101,6 +102,9 @@ def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink) -> BBox:
     middle = (x0 + x1) / 2 - PEAK_LAG_FRAMES * frames.frame_width
     xs, ys, ws, hs = (ink.pieces[:, k] for k in range(4)) if len(ink.pieces) else ([],) * 4
     under = [i for i in range(len(ink.pieces)) if xs[i] <= middle < xs[i] + ws[i]]
+    if len(under) > 1:  # a glyph and the flat remnant of a ruled line under it: the glyph
+        sliver = SLIVER_HEIGHT * float(np.median(hs))
+        under = [i for i in under if hs[i] > sliver] or under
     if not under and len(ink.pieces):
         gaps = np.maximum(xs - middle, 0) + np.maximum(middle - (xs + ws), 0)
         if gaps.min() <= NEAREST_INK_FRAMES * frames.frame_width:

@@ -111,6 +111,16 @@ def test_zeros_written_uphill_one_by_one_are_not_raised_cents() -> None:
     assert read_frames(frames, grey).amount == "767000.00"
 
 
+def test_a_remnant_of_a_ruled_line_under_a_glyph_is_not_part_of_its_box() -> None:
+    """ORAND a_car_000919: a dash of the guide line under a small "0" made it look tall and low, and
+    the two zeros after it raised cents ("10 000" read 100.00)."""
+    frames, grey = frames_for("77")
+    ink(grey, frames, 0, (5, 30))
+    ink(grey, frames, 1, (5, 30))
+    grey[34:37, 12:22] = 0  # shorter than a line, too big for a speck
+    assert field_glyphs(frames, grey)[0].bbox == (10, 5, 20, 25)
+
+
 def test_a_character_firing_after_its_glyph_gets_the_glyphs_box() -> None:
     """CTC fires late: the frames of a character can lie just right of its ink."""
     frames, grey = frames_for("7")
