@@ -38,6 +38,14 @@ def ink(grey: np.ndarray, frames: FieldFrames, index: int, rows: tuple[int, int]
     grey[rows[0] : rows[1], x0:x1] = 0
 
 
+def written(text: str, rows: list[tuple[int, int]], height: int = 40) -> tuple[FieldFrames, np.ndarray]:
+    """Frames that spell ``text`` and a crop with each character's bar of ink between its ``rows``."""
+    frames, grey = frames_for(text, height)
+    for i, bar in enumerate(rows):
+        ink(grey, frames, i, bar)
+    return frames, grey
+
+
 @pytest.mark.parametrize(
     ("text", "amount", "kinds"),
     [
@@ -66,28 +74,18 @@ def test_a_written_fraction_gives_the_cents() -> None:
 
 
 def test_cents_written_raised_are_cents() -> None:
-    frames, grey = frames_for("123456")
-    for i in range(4):
-        ink(grey, frames, i, (10, 38))
-    for i in (4, 5):
-        ink(grey, frames, i, (2, 16))
+    frames, grey = written("123456", [(10, 38)] * 4 + [(2, 16)] * 2)
     glyphs = field_glyphs(frames, grey)
     assert [g.raised for g in glyphs] == [False] * 4 + [True] * 2
     assert read_frames(frames, grey).amount == "1234.56"
-    level = frames_for("123456")[1]
-    for i in range(6):
-        ink(level, frames, i, (10, 38))
+    _, level = written("123456", [(10, 38)] * 6)
     assert read_frames(frames, level).amount == "123456.00"
 
 
 def test_raised_cents_on_a_touching_underline_in_a_tall_crop_are_cents() -> None:
     """The underline under raised cents, drawn touching them, is a line and not the cents' bottom,
     even where it is shorter than half the crop's height."""
-    frames, grey = frames_for("123456", height=160)
-    for i in range(4):
-        ink(grey, frames, i, (40, 90))
-    for i in (4, 5):
-        ink(grey, frames, i, (50, 72))
+    frames, grey = written("123456", [(40, 90)] * 4 + [(50, 72)] * 2, height=160)
     left, _ = frames.columns(3 * 4 + 1, 3 * 4 + 2)
     _, right = frames.columns(3 * 5 + 1, 3 * 5 + 2)
     grey[72:76, left - 1 : right + 1] = 0
@@ -95,28 +93,20 @@ def test_raised_cents_on_a_touching_underline_in_a_tall_crop_are_cents() -> None
 
 
 def test_full_size_digits_written_a_little_high_are_not_cents() -> None:
-    frames, grey = frames_for("123456")
-    for i in range(4):
-        ink(grey, frames, i, (10, 38))
-    for i in (4, 5):
-        ink(grey, frames, i, (0, 28))
+    frames, grey = written("123456", [(10, 38)] * 4 + [(0, 28)] * 2)
     assert read_frames(frames, grey).amount == "123456.00"
 
 
 def test_zeros_written_uphill_one_by_one_are_not_raised_cents() -> None:
     """A real IDRBT cheque: "767,000" with each zero a little higher than the one before."""
-    frames, grey = frames_for("767000")
-    for i, rows in enumerate([(10, 38), (10, 38), (10, 38), (8, 32), (6, 28), (4, 26)]):
-        ink(grey, frames, i, rows)
+    frames, grey = written("767000", [(10, 38)] * 3 + [(8, 32), (6, 28), (4, 26)])
     assert read_frames(frames, grey).amount == "767000.00"
 
 
 def test_a_remnant_of_a_ruled_line_under_a_glyph_is_not_part_of_its_box() -> None:
     """ORAND a_car_000919: a dash of the guide line under a small "0" made it look tall and low, and
     the two zeros after it raised cents ("10 000" read 100.00)."""
-    frames, grey = frames_for("77")
-    ink(grey, frames, 0, (5, 30))
-    ink(grey, frames, 1, (5, 30))
+    frames, grey = written("77", [(5, 30)] * 2)
     grey[34:37, 12:22] = 0  # shorter than a line, too big for a speck
     assert field_glyphs(frames, grey)[0].bbox == (10, 5, 20, 25)
 
