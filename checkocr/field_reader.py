@@ -32,9 +32,8 @@ MARK_KINDS = {
 }
 # Raised cents: the last two digits stand above the line the others stand on, by at least this share of
 # the other digits' median height, and are no taller than RAISED_MAX_HEIGHT of it (written cents are
-# small and rise by about half a digit; a plain digit written a little high is full size). A rise of
-# 0.2 found more synthetic raised cents but made raised cents of the small last zeros of "10 000"
-# and "2.900" on real ORAND fields.
+# small and rise by about half a digit; a plain digit written a little high is full size). Less rise
+# makes cents of the small last zeros of "10 000" or "2.900" on real fields (docs/reading.md).
 RAISED_RISE = 0.3
 RAISED_MAX_HEIGHT = 0.85
 # A CTC character fires late: its frames' middle lies at about three quarters of the glyph's width

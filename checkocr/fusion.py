@@ -14,9 +14,10 @@ shape less often but drops or doubles one now and then. So every candidate amoun
   ``LENGTH_MISMATCH`` per digit of difference (the split is what was wrong, not a class);
 - the candidate with the largest sum wins.
 
-The confidence is a probability that the amount is right: small gradient-boosted trees over a few
-facts of the choice (both scores, whether the two readers agreed, each reader's own confidence in the
-amount, how sure the field location was, whether the field was found on a whole check), fitted on
+The confidence is a probability that the amount is right: small gradient-boosted trees (ten fits
+averaged into one card) over a few facts of the choice (both scores, whether the two readers agreed,
+each reader's own confidence in the amount, how sure the field location was, whether the field was
+found on a whole check), fitted on
 out-of-fold readings of the dev sets by ``training/fusion.py`` and shipped as a card
 (``onnx_models/fusion.json``, evaluated by ``checkocr.calibration``).
 """

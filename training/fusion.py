@@ -49,9 +49,9 @@ SYNTH_SEED = 4242  # the development seed of the synthetic checks; evaluation se
 SYNTH_COUNT = 600
 MAX_PIXELS = 40_000_000
 # Small trees, slowly, averaged over BAGS fits on BAG_SHARE of the items each: chosen by 5-seed
-# cross-validation of read rate at 1% wrong on the dev sets (docs/reading.md, "The calibrator"). One
-# fit on all items put a different handful of wrong readings at the top for every small change of the
-# items; the average of ten does not.
+# cross-validation of read rate at 1% wrong on the dev sets (docs/reading.md, "The calibrator"). A
+# single fit ranks a different handful of wrong readings on top after any small change of the items;
+# the average of ten is steady.
 BAGS = 10
 BAG_SHARE = 0.8
 BOOSTING = {
