@@ -65,12 +65,17 @@ def ink_mask(grey: np.ndarray) -> np.ndarray:
     return (mask > 0) & ~lines
 
 
+def sizeable_pieces(mask: np.ndarray) -> np.ndarray:
+    """[k, 5] x, y, w, h, area of the mask's connected pieces that are not specks (MIN_PIECE_SHARE)."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    pieces = stats[1:count]
+    return pieces[pieces[:, 4] >= MIN_PIECE_SHARE * max(1, int(pieces[:, 4].max(initial=1)))]
+
+
 def piece_height(mask: np.ndarray) -> float:
     """The median height of the mask's sizeable connected pieces (the crop's height when it has none)."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    areas, heights = stats[1:count, 4], stats[1:count, 3]
-    sizeable = areas >= MIN_PIECE_SHARE * max(1, int(areas.max(initial=1)))
-    return float(np.median(heights[sizeable])) if sizeable.any() else float(mask.shape[0])
+    pieces = sizeable_pieces(mask)
+    return float(np.median(pieces[:, 3])) if len(pieces) else float(mask.shape[0])
 
 
 @dataclass(frozen=True)
@@ -87,10 +92,7 @@ class Ink:
         if isinstance(grey, Ink):
             return grey
         mask = ink_mask(grey)
-        count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-        pieces = stats[1:count, :4]
-        big = stats[1:count, 4] >= MIN_PIECE_SHARE * max(1, int(stats[1:count, 4].max(initial=1)))
-        return cls(mask, pieces[big])
+        return cls(mask, sizeable_pieces(mask)[:, :4])
 
 
 def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink) -> BBox:
