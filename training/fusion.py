@@ -6,7 +6,7 @@ Every dev item is read by both readers and fused (``checkocr.fusion``); the chos
 wrong. Small gradient-boosted trees over the choice's facts predict that (each fact may only raise the
 odds: monotonic constraints keep a handful of wrong readings from bending the fit). Its figures are
 cross-validated: ``FOLDS`` folds over all items, each fold's probabilities from a model fitted without
-it. The shipped trees are then fitted on every item.
+it. The shipped trees are then fitted on every item (``BAGS`` fits on a share of them each, averaged).
 
 Out of fold also means the *readers* never saw the item. The zero-shot field model saw none of the
 dev sets. A field model fine-tuned on the dev fields must come with its cross-validation's
@@ -54,6 +54,7 @@ MAX_PIXELS = 40_000_000
 # the average of ten is steady.
 BAGS = 10
 BAG_SHARE = 0.8
+BAG_SEED = 0  # the draws are seeded: the same items give the same card
 BOOSTING = {
     "max_iter": 75,
     "learning_rate": 0.05,
@@ -215,14 +216,13 @@ class Bagged:
         return np.stack([1.0 - p, p], axis=1)
 
 
-def fit(x: np.ndarray, y: np.ndarray, bags: int = BAGS) -> Bagged:
-    """``bags`` monotonic boosted-tree models, each on BAG_SHARE of the items drawn without
-    replacement (the draws are seeded: the same items give the same card)."""
-    rng = np.random.default_rng(0)
-    size = max(1, round(BAG_SHARE * len(y))) if bags > 1 else len(y)
+def fit(x: np.ndarray, y: np.ndarray) -> Bagged:
+    """BAGS monotonic boosted-tree models, each on BAG_SHARE of the items drawn without replacement."""
+    rng = np.random.default_rng(BAG_SEED)
+    size = max(1, round(BAG_SHARE * len(y)))
     models = []
-    for _ in range(bags):
-        part = np.sort(rng.choice(len(y), size, replace=False)) if bags > 1 else np.arange(len(y))
+    for _ in range(BAGS):
+        part = np.sort(rng.choice(len(y), size, replace=False))
         model = HistGradientBoostingClassifier(**BOOSTING, monotonic_cst=MONOTONIC, random_state=0)
         models.append(model.fit(x[part], y[part]))
     return Bagged(models)
@@ -393,7 +393,7 @@ def main() -> None:
             "increasing in every fact but on_check) on the fused choice's facts; the log-odds of "
             f"{BAGS} such models, each fitted on {BAG_SHARE:.0%} of the items, averaged",
             "boosting": BOOSTING,
-            "bagging": {"models": BAGS, "share_of_items": BAG_SHARE, "seed": 0},
+            "bagging": {"models": BAGS, "share_of_items": BAG_SHARE, "seed": BAG_SEED},
             "items": {s: sum(i.set_name == s for i in items) for s in sorted({i.set_name for i in items})},
             "synthetic": {"seed": SYNTH_SEED, "count": args.synth_count},
             "field_frames": "out-of-fold (--oof)" if args.oof else "zero-shot model: no dev field seen",
