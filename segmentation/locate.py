@@ -31,6 +31,12 @@ WHOLE_IMAGE_CONFIDENCE = 0.6
 DETECTED_CONFIDENCE = 1.0
 LINE_ONLY_CONFIDENCE = 0.9
 LINE_FLOORS = (40, 22)  # contrast floors tried in turn: printed rules can be faint tints
+# A piece of a tilted rule continues it when it starts within this many columns of the rule's end
+# and within this many rows above or below (see ``rules_of``).
+STEP_COLUMNS = 3
+STEP_ROWS = 2
+CORNER_ROWS = 3  # a box side meets its rules within this many rows
+CUT_WRITING_PENALTY = 0.5  # a box whose side runs through writing is seldom the field
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,8 @@ class Candidate:
     inner: tuple[int, ...] = ()  # vertical rules inside the box (a currency cell's right side)
     top_rule: int = 0  # thickness of the rule at the top (0: none) and at the bottom
     bottom_rule: int = 0
+    cuts_writing: bool = False  # a box side runs through writing (see ``cuts_writing``)
+    rule_ends: tuple[int, ...] = ()  # the sides where both rules end (a printed box's corners)
 
 
 def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
@@ -133,9 +141,38 @@ def thickened(mask: np.ndarray) -> np.ndarray:
     return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 5)))
 
 
-def segments_of(horizontal: np.ndarray, min_width: int) -> list[tuple[int, int, int, int]]:
-    """Horizontal line segments (x, y, w, h) at least ``min_width`` long."""
-    return [tuple(int(v) for v in box) for box in component_boxes(horizontal) if box[2] >= min_width]
+def rules_of(horizontal: np.ndarray, join: bool = True) -> list[tuple[int, int, int, int]]:
+    """The horizontal rules (x, y, w, h), with the pieces of a tilted rule joined into one.
+
+    On a check scanned a few degrees askew a thin rule steps down a row every few dozen columns, and
+    the opening leaves its steps as separate pieces with a gapless row between them. Unjoined, a
+    piece of the guide line that happened to end under the date line's end made a "box" whose side
+    cut off the first digits ("455.00" read 5.00). A piece continues a rule when it starts where the
+    rule's last piece ends (``STEP_COLUMNS``) and at most ``STEP_ROWS`` rows above or below it; the
+    payee line, which stops about 12 px short of the guide line, stays apart.
+    ``join=False`` keeps every piece apart: rules grown for a tilted check (``thickened``) are whole
+    already, and joined on they ran into the payee line.
+    """
+    pieces = sorted((tuple(int(v) for v in box) for box in component_boxes(horizontal)), key=lambda b: b[0])
+    chains: list[list[tuple[int, int, int, int]]] = []
+    for piece in pieces:
+        x, y, w, h = piece
+        for chain in chains:
+            lx, ly, lw, lh = chain[-1]
+            starts_at_end = -STEP_COLUMNS <= x - (lx + lw) <= STEP_COLUMNS
+            row_gap = max(y - (ly + lh), ly - (y + h))
+            if join and starts_at_end and row_gap <= STEP_ROWS and w > STEP_COLUMNS:
+                chain.append(piece)
+                break
+        else:
+            chains.append([piece])
+    return [union(chain) for chain in chains]
+
+
+def union(boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    right, bottom = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return (left, top, right - left, bottom - top)
 
 
 def separators(vertical: np.ndarray, top: int, bottom: int, left: int, right: int) -> list[int]:
@@ -150,13 +187,46 @@ def separators(vertical: np.ndarray, top: int, bottom: int, left: int, right: in
     return [left + int(run.mean()) for run in runs]
 
 
-def has_side(vertical: np.ndarray, top: int, bottom: int, x: int) -> bool:
-    """Whether a vertical stroke covers at least half of the band's height within 3 columns of ``x``."""
-    window = vertical[top:bottom, max(0, x - 3) : x + 4]
-    return window.size > 0 and float((window > 0).mean(axis=0).max()) >= 0.5
+def has_side(
+    vertical: np.ndarray, top_rule: tuple[int, int, int, int], bottom_rule: tuple[int, int, int, int], x: int
+) -> bool:
+    """Whether a box side stands within 3 columns of ``x``: a vertical stroke covering at least half of
+    the band between the rules that meets both of them.
+
+    A faint printed side may be broken in the middle, but it meets the rules at the corners. A
+    handwritten stroke can be half as tall as a narrow band (a date line above a guide line), and
+    taken for a side it cut off the digits before it ("2343.75" read 343.75); it stands on the guide
+    line but stops short of the rule above.
+    """
+    top, bottom = top_rule[1], bottom_rule[1] + bottom_rule[3]
+    window = vertical[top:bottom, max(0, x - 3) : x + 4] > 0
+    if window.size == 0:
+        return False
+    meets_top = window[: top_rule[3] + CORNER_ROWS].any()
+    meets_bottom = window[bottom_rule[1] - top - CORNER_ROWS :].any()
+    return float(window.mean(axis=0).max()) >= 0.5 and bool(meets_top and meets_bottom)
 
 
-def box_candidates(horizontal: np.ndarray, vertical: np.ndarray) -> list[Candidate]:
+def ruled_between(
+    rules: list[tuple[int, int, int, int]],
+    top: tuple[int, int, int, int],
+    bottom: tuple[int, int, int, int],
+    left: int,
+    right: int,
+) -> bool:
+    """Whether another rule runs across three quarters of the band between two rules: then the pair
+    is two rows of the form (a date line and the bottom of the amount box below it), not a box. The
+    pen stroke under raised cents crosses half a box or less."""
+    inside_top, inside_bottom = top[1] + top[3], bottom[1]
+    return any(
+        inside_top < r[1]
+        and r[1] + r[3] < inside_bottom
+        and min(r[0] + r[2], right) - max(r[0], left) >= 0.75 * (right - left)
+        for r in rules
+    )
+
+
+def box_candidates(horizontal: np.ndarray, vertical: np.ndarray, join: bool = True) -> list[Candidate]:
     """Boxes from pairs of horizontal rules, one above the other, cut into cells by vertical rules.
 
     Pairs of rules are more robust than closed contours: the short vertical sides of an amount box are
@@ -166,7 +236,7 @@ def box_candidates(horizontal: np.ndarray, vertical: np.ndarray) -> list[Candida
     cell is one box).
     """
     height, width = horizontal.shape
-    rules = segments_of(horizontal, round(0.1 * width))
+    rules = [rule for rule in rules_of(horizontal, join) if rule[2] >= round(0.1 * width)]
     found = []
     for top in rules:
         for bottom in rules:
@@ -175,7 +245,7 @@ def box_candidates(horizontal: np.ndarray, vertical: np.ndarray) -> list[Candida
                 continue
             left = max(top[0], bottom[0])
             right = min(top[0] + top[2], bottom[0] + bottom[2])
-            if right - left < 0.12 * width:
+            if right - left < 0.12 * width or ruled_between(rules, top, bottom, left, right):
                 continue
             band_bottom = bottom[1] + bottom[3]
             # A box side is a vertical rule, or the place where both rules end together; where only
@@ -184,11 +254,16 @@ def box_candidates(horizontal: np.ndarray, vertical: np.ndarray) -> list[Candida
             # made a box whose side cut off the first digit); a printed box's rules end together.
             aligned = 0.02 * width
             cuts = separators(vertical, top[1], band_bottom, left, right)
-            if abs(top[0] - bottom[0]) <= aligned or has_side(vertical, top[1], band_bottom, left):
+            ends = []
+            if abs(top[0] - bottom[0]) <= aligned:
+                ends.append(left)
+            elif has_side(vertical, top, bottom, left):
                 cuts.append(left)
-            right_aligned = abs(top[0] + top[2] - bottom[0] - bottom[2]) <= aligned
-            if right_aligned or has_side(vertical, top[1], band_bottom, right - 1):
+            if abs(top[0] + top[2] - bottom[0] - bottom[2]) <= aligned:
+                ends.append(right)
+            elif has_side(vertical, top, bottom, right - 1):
                 cuts.append(right)
+            cuts += ends
             cuts = sorted(set(cuts))
             for i in range(len(cuts) - 1):
                 for j in range(i + 1, min(len(cuts), i + 5)):
@@ -207,16 +282,17 @@ def box_candidates(horizontal: np.ndarray, vertical: np.ndarray) -> list[Candida
                             tuple(inner),
                             top[3],
                             bottom[3],
+                            rule_ends=tuple(ends),
                         )
                     )
     return found
 
 
-def line_candidates(horizontal: np.ndarray) -> list[Candidate]:
+def line_candidates(horizontal: np.ndarray, join: bool = True) -> list[Candidate]:
     """Guide lines in the right half; the field is the band above each, as tall as a line of writing
     but never reaching past the next rule above (a date line with its date written on it)."""
     height, width = horizontal.shape
-    rules = [tuple(int(v) for v in box) for box in component_boxes(horizontal)]
+    rules = rules_of(horizontal, join)
     found = []
     band = max(12, height // 5)
     for x, y, w, h in rules:
@@ -253,13 +329,46 @@ def handwriting_density(c: Candidate, mask: np.ndarray, lines: np.ndarray) -> fl
     return float(np.clip(ink / 0.04, 0.0, 1.0))
 
 
+def cuts_writing(c: Candidate, mask: np.ndarray, lines: np.ndarray) -> bool:
+    """Whether a piece of writing runs across the candidate's left or right side.
+
+    Writing stays inside a printed box, so a side through a glyph is no side: the stroke of a "4"
+    taken for a box side, or the end of a date line above a tilted guide line, cut off the digits
+    before it. Only pieces at least a third of the band tall and a fifth of it wide count: a tail
+    poking through a real side does not, nor the side itself where a tilted box's side leans across
+    the square cut. Sides where both rules end are a printed box's corners and are not questioned.
+    """
+    inset = max(2, c.h // 8)
+    top, bottom = c.y + inset, c.y + c.h - inset
+    reach = max(4, c.h // 3)
+    for side in (c.x, c.x + c.w):
+        if side in c.rule_ends:
+            continue
+        left, right = max(0, side - reach), min(mask.shape[1], side + reach)
+        writing = ((mask[top:bottom, left:right] > 0) & (lines[top:bottom, left:right] == 0)).astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(writing, connectivity=8)
+        edge = side - left
+        for i in range(1, count):
+            x, _, w, h, _ = stats[i]
+            if h >= (bottom - top) / 3 and w >= (bottom - top) / 5 and x <= edge - 2 and x + w >= edge + 2:
+                return True
+    return False
+
+
 def score(c: Candidate, mask: np.ndarray, lines: np.ndarray) -> float:
     height, width = mask.shape
     aspect = c.w / max(c.h, 1)
     shape = float(np.exp(-(((np.log(aspect) - np.log(4.0)) / 0.6) ** 2)))
     kind = 1.0 if c.kind == "box" else 0.8
     density = handwriting_density(c, mask, lines)
-    return kind * (0.35 * shape + 0.65 * position_prior(c, width, height)) * (0.3 + 0.7 * density)
+    whole = CUT_WRITING_PENALTY if c.cuts_writing else 1.0
+    return whole * kind * (0.35 * shape + 0.65 * position_prior(c, width, height)) * (0.3 + 0.7 * density)
+
+
+def scored(c: Candidate, mask: np.ndarray, lines: np.ndarray) -> Candidate:
+    """The candidate with its score and whether its sides cut through writing (boxes only)."""
+    c = dataclasses.replace(c, cuts_writing=c.kind == "box" and cuts_writing(c, mask, lines))
+    return dataclasses.replace(c, score=score(c, mask, lines))
 
 
 def to_original(c: Candidate, scale: float, shape: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -279,15 +388,22 @@ def locate_field(grey: np.ndarray) -> FieldLocation:
     small = cv2.resize(grey, (WORK_WIDTH, max(8, round(height * scale))), interpolation=cv2.INTER_AREA)
     contrast = contrast_map(small)
     mask = ink_mask(contrast)
-    best, horizontal, boxes_seen = best_candidate(contrast, mask, askew=False)
-    if best is None or best.score < DOUBTFUL_SCORE or (best.kind == "line" and boxes_seen):
+    found = best_candidate(contrast, mask, askew=False)
+    best, horizontal = found.best, found.horizontal
+    if (
+        best is None
+        or best.score < DOUBTFUL_SCORE
+        or (best.kind == "line" and found.boxes_seen)
+        or found.cut_box_beats_best
+    ):
         # Thin rules on a check scanned a few degrees askew break into row runs shorter than the
-        # opening kernel, and what is left is a poor guide line or stray boxes: look again with the
-        # rules grown (``thickened``) and keep the better find. A good guide line with no box in
-        # sight stays: grown, the waves of a guilloche pair into boxes that score well.
-        askew, askew_horizontal, _ = best_candidate(contrast, mask, askew=True)
-        if askew is not None and (best is None or askew.score > best.score):
-            best, horizontal = askew, askew_horizontal
+        # opening kernel, and what is left is a poor guide line, stray boxes, or the tilted box cut
+        # square through the writing at its ends: look again with the rules grown (``thickened``)
+        # and keep the better find. A good guide line with no box in sight stays: grown, the waves
+        # of a guilloche pair into boxes that score well.
+        askew = best_candidate(contrast, mask, askew=True)
+        if askew.best is not None and (best is None or askew.best.score > best.score):
+            best, horizontal = askew.best, askew.horizontal
     if best is None or best.score < MIN_SCORE:
         return whole
     confidence = DETECTED_CONFIDENCE if best.kind == "box" else LINE_ONLY_CONFIDENCE
@@ -301,26 +417,38 @@ def locate_field(grey: np.ndarray) -> FieldLocation:
     )
 
 
-def best_candidate(
-    contrast: np.ndarray, mask: np.ndarray, askew: bool
-) -> tuple[Candidate | None, np.ndarray, bool]:
-    """The best-scoring box (at the first contrast floor that shows one) or else guide line, with the
-    horizontal-rule map it was found on (None when there is no candidate at all) and whether any box
-    was seen.
+@dataclass(frozen=True)
+class Search:
+    """One pass of the search: its best candidate (None when there is none), the horizontal-rule map
+    it was found on, whether any box was seen, and whether a box that cuts through writing would have
+    won without the penalty for it (on a level check that is rare; on a tilted one it is the box)."""
+
+    best: Candidate | None
+    horizontal: np.ndarray
+    boxes_seen: bool
+    cut_box_beats_best: bool
+
+
+def best_candidate(contrast: np.ndarray, mask: np.ndarray, askew: bool) -> Search:
+    """The best-scoring box (at the first contrast floor that shows one) or else guide line.
 
     Guide lines are scored too when no box is plausible: at the faint floor, texture (guilloche, tint
     edges) can pair into boxes that all score low while the amount's guide line is plain.
     """
     for floor in LINE_FLOORS:
         horizontal, vertical = line_maps(contrast, floor, askew)
-        candidates = box_candidates(horizontal, vertical)
+        candidates = box_candidates(horizontal, vertical, join=not askew)
         if candidates:
             break
     lines = horizontal  # vertical strokes of handwriting also pass the short vertical kernel
-    scored = [dataclasses.replace(c, score=score(c, mask, lines)) for c in candidates]
-    if not scored or max(c.score for c in scored) < MIN_SCORE:
-        scored += [dataclasses.replace(c, score=score(c, mask, lines)) for c in line_candidates(horizontal)]
-    return max(scored, key=lambda c: c.score, default=None), horizontal, bool(candidates)
+    found = [scored(c, mask, lines) for c in candidates]
+    if not found or max(c.score for c in found) < MIN_SCORE:
+        found += [scored(c, mask, lines) for c in line_candidates(horizontal, join=not askew)]
+    best = max(found, key=lambda c: c.score, default=None)
+    cut_beats = best is not None and any(
+        c.cuts_writing and c.score / CUT_WRITING_PENALTY > best.score for c in found
+    )
+    return Search(best, horizontal, bool(candidates), cut_beats)
 
 
 def rule_tilt(c: Candidate, horizontal: np.ndarray) -> float:

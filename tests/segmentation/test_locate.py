@@ -7,7 +7,17 @@ import numpy as np
 import pytest
 
 from segmentation import locate
-from segmentation.locate import Candidate, at_least, iou, locate_field
+from segmentation.locate import (
+    Candidate,
+    Search,
+    at_least,
+    cuts_writing,
+    has_side,
+    iou,
+    locate_field,
+    ruled_between,
+    rules_of,
+)
 
 
 def drawn_check(tilt: float = 0.0) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -144,7 +154,9 @@ def test_a_good_guide_line_with_no_box_in_sight_is_not_replaced_by_the_askew_sea
     def fake(boxes_seen: bool):
         def best(_contrast: np.ndarray, _mask: np.ndarray, askew: bool):
             horizontal = np.zeros((350, 800), np.uint8)
-            return (wave_box, horizontal, True) if askew else (line, horizontal, boxes_seen)
+            if askew:
+                return Search(wave_box, horizontal, True, False)
+            return Search(line, horizontal, boxes_seen, False)
 
         return best
 
@@ -153,6 +165,90 @@ def test_a_good_guide_line_with_no_box_in_sight_is_not_replaced_by_the_askew_sea
     assert locate_field(grey).bbox == (1200, 200, 340, 100)
     monkeypatch.setattr(locate, "best_candidate", fake(boxes_seen=True))
     assert locate_field(grey).bbox == (900, 400, 680, 140)
+
+
+def test_the_steps_of_a_tilted_rule_are_one_rule_and_the_payee_line_stays_apart() -> None:
+    # A one-pixel rule on a tilted scan steps a row every 40 columns, with an empty row between the
+    # steps; the payee line stops 12 columns short of the guide line on the same row.
+    horizontal = np.zeros((40, 260), np.uint8)
+    for step in range(3):
+        horizontal[10 + 3 * step : 12 + 3 * step, 40 * step : 40 * step + 40] = 255
+    horizontal[16:18, 132:200] = 255
+    assert sorted(rules_of(horizontal)) == [(0, 10, 120, 8), (132, 16, 68, 2)]
+    assert len(rules_of(horizontal, join=False)) == 4
+
+
+def band_with_stroke(top: int, bottom: int) -> np.ndarray:
+    """A vertical-stroke map of a 60-row band between a rule at rows 0-2 and one at rows 57-59, with
+    one stroke at column 50 from ``top`` to ``bottom``."""
+    vertical = np.zeros((60, 100), np.uint8)
+    vertical[top:bottom, 49:52] = 255
+    return vertical
+
+
+TOP_RULE, BOTTOM_RULE = (0, 0, 100, 3), (0, 57, 100, 3)
+
+
+def test_a_box_side_meets_both_rules_and_a_handwritten_stroke_does_not() -> None:
+    assert has_side(band_with_stroke(0, 60), TOP_RULE, BOTTOM_RULE, 50)
+    # A faint side broken in the middle still meets the rules at the corners.
+    broken = band_with_stroke(0, 60)
+    broken[20:45] = 0
+    assert has_side(broken, TOP_RULE, BOTTOM_RULE, 50)
+    # A digit's stroke two thirds of the band tall, standing on the guide line.
+    assert not has_side(band_with_stroke(20, 60), TOP_RULE, BOTTOM_RULE, 50)
+
+
+def writing_at(columns: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """An ink mask with a box's rules and a glyph-sized blob over ``columns``, and its rule map."""
+    mask = np.zeros((100, 300), np.uint8)
+    lines = np.zeros_like(mask)
+    for rows in (slice(20, 23), slice(77, 80)):
+        mask[rows, 40:260] = lines[rows, 40:260] = 255
+    mask[35:70, columns[0] : columns[1]] = 255
+    return mask, lines
+
+
+def test_a_box_side_through_a_glyph_cuts_the_writing() -> None:
+    box = Candidate(100, 20, 160, 60, "box")
+    assert cuts_writing(box, *writing_at((90, 110)))
+    assert not cuts_writing(box, *writing_at((110, 130)))  # the glyph inside the box
+    assert not cuts_writing(box, *writing_at((70, 98)))  # the "$" before it
+    # A side where both rules end is a printed box's corner, whatever the writing does there.
+    assert not cuts_writing(Candidate(100, 20, 160, 60, "box", rule_ends=(100,)), *writing_at((90, 110)))
+
+
+def test_a_rule_across_the_band_makes_two_rows_of_the_form_not_a_box() -> None:
+    date_line, box_top, box_bottom = (600, 95, 134, 5), (600, 117, 134, 4), (600, 159, 134, 3)
+    rules = [date_line, box_top, box_bottom]
+    assert ruled_between(rules, date_line, box_bottom, 600, 734)
+    assert not ruled_between(rules, box_top, box_bottom, 600, 734)
+    raised_cents_underline = (680, 140, 50, 3)
+    assert not ruled_between([*rules, raised_cents_underline], box_top, box_bottom, 600, 734)
+
+
+# Synthetic checks (seed, index) whose field box cut off digits: a tilted guide line joined under the
+# date line's end ("455.00" read 5.00), a digit's stroke taken for a box side ("2343.75" read 43.75,
+# "45.-" read 15.00, "1,329.00" read 329.00), and a date line paired with the box's bottom.
+CUT_CHECKS = [(5150, 180), (6001, 289), (6001, 99), (6001, 946), (6001, 664)]
+
+
+@pytest.mark.parametrize(("seed", "index"), CUT_CHECKS)
+def test_the_field_found_on_a_synthetic_check_holds_all_its_glyphs(
+    seed: int, index: int, mnist_data_dir, tmp_path
+) -> None:
+    from checkocr.synth import MnistTestPool, SynthOptions
+    from checkocr.synth.writer import make_item, save_image
+
+    pool = MnistTestPool.from_data_dir(mnist_data_dir)
+    grey, truth, chosen = make_item(index, seed, pool, "check", "mixed", SynthOptions())
+    path = tmp_path / "check"
+    save_image(grey, path, chosen, truth["dpi"], np.random.default_rng([seed, index, 1]))
+    scanned = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_GRAYSCALE)
+    x, y, w, h = locate_field(scanned).reading_box
+    for glyph in truth["glyphs"]:
+        gx, gy, gw, gh = glyph["bbox"]
+        assert x <= gx + gw / 2 <= x + w and y <= gy + gh / 2 <= y + h, truth["written"]
 
 
 def test_at_least_equals_the_numpy_threshold() -> None:
