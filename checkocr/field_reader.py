@@ -47,6 +47,7 @@ NEAREST_INK_FRAMES = 1.5
 LINE_MIN_HEIGHTS = 1.0
 LINE_MAX_THICKNESS = 0.4  # of that median height: a thicker run is a filled glyph or a blot
 FRACTION_TAIL = "100"
+FRACTION_CENTS = 2  # digits before a fraction's slash: the cents, and any dollars before them
 MIN_PIECE_SHARE = 0.05  # ink pieces smaller than this share of the largest are specks, not glyphs
 SLIVER_HEIGHT = 0.2  # of the pieces' median height: a flatter piece under a glyph is a line's remnant
 
@@ -193,12 +194,20 @@ def glyphs_of(
 
 
 def fraction_positions(text: str) -> set[int]:
-    """Positions of a written fraction's "/100" ("1234 56/100"): the slash and the three digits."""
+    """Positions of a written fraction's "/100" ("1234 56/100"): the slash and the digits after it.
+
+    The "100" is written small, and the field model often loses its zeros ("3271/1" for "32 71/100").
+    A slash followed by "1" or "10" at the end of the field is such a tail: a terminator slash
+    ("1234/") has nothing after it, and before a cut tail the slash needs two digits for the cents.
+    """
     core = text.rstrip("-=.")
     slash = core.rfind("/")
-    if slash <= 0 or core[slash + 1 :] != FRACTION_TAIL or not any(ch in DIGITS for ch in core[:slash]):
+    tail = core[slash + 1 :]
+    before = [ch for ch in core[:slash] if ch in DIGITS]
+    needed = 1 if tail == FRACTION_TAIL else FRACTION_CENTS
+    if slash <= 0 or not tail or not FRACTION_TAIL.startswith(tail) or len(before) < needed:
         return set()
-    return set(range(slash, slash + 1 + len(FRACTION_TAIL)))
+    return set(range(slash, slash + 1 + len(tail)))
 
 
 def read_frames(

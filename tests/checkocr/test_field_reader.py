@@ -73,6 +73,23 @@ def test_a_written_fraction_gives_the_cents() -> None:
     assert fraction_positions("1234/-") == set()
 
 
+@pytest.mark.parametrize(
+    ("text", "amount"), [("3271/1", "32.71"), ("82231/10", "822.31"), ("2600/10", "26.00")]
+)
+def test_a_fraction_whose_small_zeros_were_lost_still_gives_the_cents(text: str, amount: str) -> None:
+    # The "100" of "32 71/100" is written small, and the field model often reads only its "1".
+    frames, grey = frames_for(text)
+    assert read_frames(frames, grey).amount == amount
+
+
+def test_only_a_slash_with_the_start_of_100_after_it_and_cents_before_it_is_a_fraction() -> None:
+    assert fraction_positions("3271/1") == {4, 5}
+    assert fraction_positions("213/2") == set()  # not the start of "100"
+    assert fraction_positions("1234/") == set()  # a terminator slash
+    assert fraction_positions("5/1") == set()  # no two digits of cents before the slash
+    assert fraction_positions("5/100") == {1, 2, 3, 4}
+
+
 def test_cents_written_raised_are_cents() -> None:
     frames, grey = written("123456", [(10, 38)] * 4 + [(2, 16)] * 2)
     glyphs = field_glyphs(frames, grey)
