@@ -90,6 +90,26 @@ def test_only_a_slash_with_the_start_of_100_after_it_and_cents_before_it_is_a_fr
     assert fraction_positions("5/100") == {1, 2, 3, 4}
 
 
+def with_point_seen(text: str, frame: int, probability: float) -> FieldFrames:
+    """Frames that spell ``text``, with a point of ``probability`` under the blank at ``frame``."""
+    frames, _ = frames_for(text)
+    frames.probs[frame] = 0.0
+    frames.probs[frame, 0] = 1.0 - probability
+    frames.probs[frame, ALPHABET.index(".") + 1] = probability
+    return frames
+
+
+def test_a_point_written_against_the_next_digit_is_put_back() -> None:
+    # "613.00" with its dot touching the "0": the model gives the point 0.46 under the blank.
+    blank = np.full((40, 160), 255, np.uint8)
+    assert read_frames(with_point_seen("61300", 9, 0.46), blank).amount == "613.00"
+    assert read_frames(with_point_seen("61300", 9, 0.2), blank).amount == "61300.00"
+    # Only before the last two digits: a point seen after the "6" of "6450" is not cents.
+    assert read_frames(with_point_seen("6450", 3, 0.46), blank).amount == "6450.00"
+    # A reading that has a separator keeps its own.
+    assert read_frames(with_point_seen("6,1300", 12, 0.46), blank).amount == "61300.00"
+
+
 def test_cents_written_raised_are_cents() -> None:
     frames, grey = written("123456", [(10, 38)] * 4 + [(2, 16)] * 2)
     glyphs = field_glyphs(frames, grey)
