@@ -219,7 +219,13 @@ def candidates(
 
     for text, sources in texts.items():
         if text == digit_text and digit_reading.amount_cents is not None:
-            assembly = digit_reading  # the same string from both: the digit path measured its layout
+            # The same string from both: the digit path measured its layout, unless the field reader
+            # found cents in it that the digit path did not (raised cents it saw lifted, or a point
+            # where the digit path also saw a mark outside the alphabet): as between the two readers'
+            # own readings in ``prefer_layout``, the smaller amount.
+            assembly = digit_reading
+            if text == field_text and cents_found(field_reading, digit_reading):
+                assembly = field_reading
         elif text == field_text:
             assembly = field_reading
         else:
@@ -267,6 +273,15 @@ def choose(found: list[Candidate], context: Context, digit_weight: float = 1.0) 
     chosen = ranked[0] if ranked and ranked[0].assembly.amount_cents is not None else None
     runner_up = ranked[1] if len(ranked) > 1 else None
     return Fused(chosen, runner_up, context, facts(chosen, context))
+
+
+def cents_found(reading: Assembly, other: Assembly) -> bool:
+    """Whether ``reading`` is the smaller of two amounts: it found cents the other read as dollars."""
+    return (
+        reading.amount_cents is not None
+        and other.amount_cents is not None
+        and reading.amount_cents < other.amount_cents
+    )
 
 
 def prefer_layout(candidate: Candidate, kept: Candidate) -> bool:

@@ -19,7 +19,7 @@ from checkocr.fusion import (
 )
 from checkocr.matching import parse_amount
 from checkocr.model_card import ModelError
-from tests.checkocr.test_field_reader import frames_for
+from tests.checkocr.test_field_reader import frames_for, written
 
 
 def digit_reading(text: str, doubt: dict[int, tuple[str, float]] | None = None, raised: int = 0):
@@ -100,6 +100,17 @@ def test_the_digit_paths_raised_cents_win_for_the_same_digits() -> None:
     digits = digit_reading("123456", raised=2)
     assert digits.amount == "1234.56"
     fused = fuse(frames, grey, read_frames(frames, grey), digits, 1.0)
+    assert fused.chosen is not None and fused.chosen.assembly.amount == "1234.56"
+
+
+def test_the_field_readers_raised_cents_win_when_both_read_the_same_string() -> None:
+    # Both read "123456"; only the field reader saw the last two digits lifted ("1234^56").
+    frames, grey = written("123456", [(10, 38)] * 4 + [(2, 16)] * 2)
+    from checkocr.field_reader import read_frames
+
+    field = read_frames(frames, grey)
+    assert field.amount == "1234.56"
+    fused = fuse(frames, grey, field, digit_reading("123456"), 1.0)
     assert fused.chosen is not None and fused.chosen.assembly.amount == "1234.56"
 
 
