@@ -170,6 +170,7 @@ def rules_of(horizontal: np.ndarray, join: bool = True) -> list[tuple[int, int, 
 
 
 def union(boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    """The box around the pieces of one rule (a tilted rule's box is as tall as its slant)."""
     left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
     right, bottom = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
     return (left, top, right - left, bottom - top)
