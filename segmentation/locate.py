@@ -154,6 +154,8 @@ def rules_of(horizontal: np.ndarray, join: bool = True) -> list[tuple[int, int, 
     already, and joined on they ran into the payee line.
     """
     pieces = sorted((tuple(int(v) for v in box) for box in component_boxes(horizontal)), key=lambda b: b[0])
+    if not join:
+        return pieces
     chains: list[list[tuple[int, int, int, int]]] = []
     for piece in pieces:
         x, y, w, h = piece
@@ -161,7 +163,7 @@ def rules_of(horizontal: np.ndarray, join: bool = True) -> list[tuple[int, int, 
             lx, ly, lw, lh = chain[-1]
             starts_at_end = -STEP_COLUMNS <= x - (lx + lw) <= STEP_COLUMNS
             row_gap = max(y - (ly + lh), ly - (y + h))
-            if join and starts_at_end and row_gap <= STEP_ROWS and w > STEP_COLUMNS:
+            if starts_at_end and row_gap <= STEP_ROWS and w > STEP_COLUMNS:
                 chain.append(piece)
                 break
         else:
@@ -227,8 +229,9 @@ def ruled_between(
     )
 
 
-def box_candidates(horizontal: np.ndarray, vertical: np.ndarray, join: bool = True) -> list[Candidate]:
-    """Boxes from pairs of horizontal rules, one above the other, cut into cells by vertical rules.
+def box_candidates(rules: list[tuple[int, int, int, int]], vertical: np.ndarray) -> list[Candidate]:
+    """Boxes from pairs of horizontal rules (``rules_of``), one above the other, cut into cells by the
+    vertical rules of ``vertical`` (the working image's map).
 
     Pairs of rules are more robust than closed contours: the short vertical sides of an amount box are
     often faint, broken or fused with a barcode strip, while its top and bottom rules survive. Where
@@ -236,8 +239,8 @@ def box_candidates(horizontal: np.ndarray, vertical: np.ndarray, join: bool = Tr
     it into cells; every run of up to four adjacent cells is a candidate (a "Rs." cell plus the amount
     cell is one box).
     """
-    height, width = horizontal.shape
-    rules = [rule for rule in rules_of(horizontal, join) if rule[2] >= round(0.1 * width)]
+    height, width = vertical.shape
+    rules = [rule for rule in rules if rule[2] >= round(0.1 * width)]
     found = []
     for top in rules:
         for bottom in rules:
@@ -289,11 +292,11 @@ def box_candidates(horizontal: np.ndarray, vertical: np.ndarray, join: bool = Tr
     return found
 
 
-def line_candidates(horizontal: np.ndarray, join: bool = True) -> list[Candidate]:
-    """Guide lines in the right half; the field is the band above each, as tall as a line of writing
-    but never reaching past the next rule above (a date line with its date written on it)."""
-    height, width = horizontal.shape
-    rules = rules_of(horizontal, join)
+def line_candidates(rules: list[tuple[int, int, int, int]], shape: tuple[int, int]) -> list[Candidate]:
+    """Guide lines among the horizontal ``rules`` in the right half of a working image of ``shape``;
+    the field is the band above each, as tall as a line of writing but never reaching past the next
+    rule above (a date line with its date written on it)."""
+    height, width = shape
     found = []
     band = max(12, height // 5)
     for x, y, w, h in rules:
@@ -438,13 +441,14 @@ def best_candidate(contrast: np.ndarray, mask: np.ndarray, askew: bool) -> Searc
     """
     for floor in LINE_FLOORS:
         horizontal, vertical = line_maps(contrast, floor, askew)
-        candidates = box_candidates(horizontal, vertical, join=not askew)
+        rules = rules_of(horizontal, join=not askew)  # one search for the rules serves boxes and lines
+        candidates = box_candidates(rules, vertical)
         if candidates:
             break
     lines = horizontal  # vertical strokes of handwriting also pass the short vertical kernel
     found = [scored(c, mask, lines) for c in candidates]
     if not found or max(c.score for c in found) < MIN_SCORE:
-        found += [scored(c, mask, lines) for c in line_candidates(horizontal, join=not askew)]
+        found += [scored(c, mask, lines) for c in line_candidates(rules, horizontal.shape)]
     best = max(found, key=lambda c: c.score, default=None)
     cut_beats = best is not None and any(
         c.cuts_writing and c.score / CUT_WRITING_PENALTY > best.score for c in found
