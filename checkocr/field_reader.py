@@ -176,15 +176,16 @@ def with_lost_point(frames: FieldFrames, chars: list[DecodedChar]) -> list[Decod
     if last <= first:
         return chars
     gap = frames.probs[first:last][:, marks]
-    frame = int(gap.sum(axis=1).argmax())
-    if float(gap[frame].sum()) < LOST_POINT:
+    seen = gap.sum(axis=1)
+    frame = int(seen.argmax())
+    if float(seen[frame]) < LOST_POINT:
         return chars
     label = marks[int(gap[frame].argmax())]
-    point = DecodedChar(label, first + frame, first + frame, float(gap[frame].sum()))
+    point = DecodedChar(label, first + frame, first + frame, float(seen[frame]))
+    # In frame order: after the third-last digit and any mark before the point, at the latest just
+    # before the second-last digit (whose first frame is ``last``).
     at = next(
-        i
-        for i in range(digit_at[-3] + 1, len(chars) + 1)
-        if i == len(chars) or chars[i].first_frame > point.first_frame
+        i for i in range(digit_at[-3] + 1, digit_at[-2] + 1) if chars[i].first_frame > point.first_frame
     )
     return [*chars[:at], point, *chars[at:]]
 
