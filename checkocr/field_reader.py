@@ -36,6 +36,12 @@ MARK_KINDS = {
 # makes cents of the small last zeros of "10 000" or "2.900" on real fields (docs/reading.md).
 RAISED_RISE = 0.3
 RAISED_MAX_HEIGHT = 0.85
+# Cents written as a superscript (small, their tops level with the others' tops) rise less: a third of
+# a digit's height less its own. Small enough and high enough, they count from this rise (the small
+# trailing zeros of "2.900" on real fields stand lower, their tops a fifth of a digit down).
+SUPERSCRIPT_RISE = 0.2
+SUPERSCRIPT_MAX_HEIGHT = 0.75
+SUPERSCRIPT_TOP_DROP = 0.15  # of the others' median height: how far below their tops a superscript starts
 POINT_MARKS = ".,"
 LOST_POINT = 0.3  # a point's or comma's probability in one frame that puts a dropped point back
 # A CTC character fires late: its frames' middle lies at about three quarters of the glyph's width
@@ -137,7 +143,8 @@ def digit_probabilities(frames: FieldFrames, char: DecodedChar) -> np.ndarray:
 
 def raised_cents(digit_boxes: list[BBox]) -> bool:
     """Whether the last two digits are written small and raised above the others' line and above
-    the digit before them (at least 1 before)."""
+    the digit before them (at least 1 before): well above it, or a little less when written as a
+    superscript, small and starting level with the others' tops."""
     if len(digit_boxes) < 3:
         return False
     body, cents = digit_boxes[:-2], digit_boxes[-2:]
@@ -145,9 +152,23 @@ def raised_cents(digit_boxes: list[BBox]) -> bool:
     # drift up the page one by one ("767,000" written uphill) are not cents.
     baseline = min(float(np.median([y + h for _, y, _, h in body])), float(body[-1][1] + body[-1][3]))
     height = float(np.median([h for _, _, _, h in body]))
-    return all(
-        y + h <= baseline - RAISED_RISE * height and h <= RAISED_MAX_HEIGHT * height for _, y, _, h in cents
-    )
+    top = float(np.median([y for _, y, _, _ in body]))
+
+    def is_cent(y: int, h: int) -> bool:
+        rise, size = (baseline - y - h) / height, h / height
+        raised = rise >= RAISED_RISE and size <= RAISED_MAX_HEIGHT
+        level_top = y - top <= SUPERSCRIPT_TOP_DROP * height
+        superscript = rise >= SUPERSCRIPT_RISE and size <= SUPERSCRIPT_MAX_HEIGHT and level_top
+        return raised or superscript
+
+    return all(is_cent(y, h) for _, y, _, h in cents)
+
+
+def ends_in_thousands_group(text: str) -> bool:
+    """Whether the amount ends in a separator and three digits ("4.057", "39.300.-"): a group of
+    thousands, whose last two digits are never cents however they are written."""
+    core = text.rstrip("-=.,")
+    return len(core) > 3 and core[-4] in POINT_MARKS and core[-3:].isdigit()
 
 
 def field_glyphs(
@@ -214,7 +235,8 @@ def glyphs_of(
     ink = Ink.of(grey)
     boxes = [char_box(frames, c, ink) for c in chars]
     digit_at = [i for i, ch in enumerate(text) if ch in DIGITS]
-    raised = set(digit_at[-2:]) if raised_cents([boxes[i] for i in digit_at]) else set()
+    lifted = not ends_in_thousands_group(text) and raised_cents([boxes[i] for i in digit_at])
+    raised = set(digit_at[-2:]) if lifted else set()
     fraction = fraction_positions(text)
     glyphs = []
     for i, (char, ch, box) in enumerate(zip(chars, text, boxes, strict=True)):

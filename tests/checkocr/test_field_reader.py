@@ -119,6 +119,28 @@ def test_cents_written_raised_are_cents() -> None:
     assert read_frames(frames, level).amount == "123456.00"
 
 
+def test_cents_written_as_a_superscript_are_cents_though_they_rise_less() -> None:
+    """Synthetic "1716^00": small cents whose tops are level with the digits' tops rise 0.29 of a
+    digit, under the 0.3 that plain raised cents need."""
+    frames, grey = written("171600", [(10, 38)] * 4 + [(11, 30)] * 2)
+    assert read_frames(frames, grey).amount == "1716.00"
+
+
+def test_small_last_digits_that_stand_low_are_not_a_superscript() -> None:
+    """ORAND "2.900"-like: small trailing zeros as high above the line, but their tops a fifth of a
+    digit below the others' tops."""
+    frames, grey = written("29000", [(10, 38)] * 3 + [(16, 32)] * 2)
+    assert read_frames(frames, grey).amount == "29000.00"
+
+
+def test_a_group_of_thousands_is_never_raised_cents() -> None:
+    """ORAND a_car_000574 "4.057" written uphill: the "57" after a separator and a "0" are thousands."""
+    frames, grey = written("4.057", [(10, 38), (30, 38), (10, 38), (2, 16), (2, 16)])
+    assert read_frames(frames, grey).amount == "4057.00"
+    frames, grey = written("40570", [(10, 38)] * 3 + [(2, 16)] * 2)
+    assert read_frames(frames, grey).amount == "405.70"
+
+
 def test_raised_cents_on_a_touching_underline_in_a_tall_crop_are_cents() -> None:
     """The underline under raised cents, drawn touching them, is a line and not the cents' bottom,
     even where it is shorter than half the crop's height."""
