@@ -49,6 +49,9 @@ LOST_POINT = 0.3  # a point's or comma's probability in one frame that puts a dr
 # frames to the left, and when no ink lies there, at the nearest ink within NEAREST_INK frames.
 PEAK_LAG_FRAMES = 0.4
 NEAREST_INK_FRAMES = 1.5
+# The last characters can fire two or three frames after their glyph (raised cents at the end of a
+# long field): on blank paper, ink this many frames to the left is still theirs.
+LATE_INK_FRAMES = 3.0
 # A horizontal run at least this share of the ink pieces' median height is a line (a box edge, the
 # underline under raised cents), not part of a glyph; the crop's height would miss an underline as
 # long as two small cents in a tall crop.
@@ -107,7 +110,8 @@ class Ink:
 def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink) -> BBox:
     """The crop box of one character: the ink pieces under the middle of its frames' columns (a CTC
     character fires on a few frames, narrower than the glyph, and late: see PEAK_LAG_FRAMES), else the
-    nearest piece, else those columns' inked rows."""
+    nearest piece (further to the left than to the right: LATE_INK_FRAMES), else those columns'
+    inked rows."""
     x0, x1 = frames.columns(char.first_frame, char.last_frame)
     middle = (x0 + x1) / 2 - PEAK_LAG_FRAMES * frames.frame_width
     xs, ys, ws, hs = (ink.pieces[:, k] for k in range(4)) if len(ink.pieces) else ([],) * 4
@@ -117,8 +121,9 @@ def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink) -> BBox:
         under = [i for i in under if hs[i] > sliver] or under
     if not under and len(ink.pieces):
         gaps = np.maximum(xs - middle, 0) + np.maximum(middle - (xs + ws), 0)
-        if gaps.min() <= NEAREST_INK_FRAMES * frames.frame_width:
-            under = [int(gaps.argmin())]
+        reach = np.where(xs + ws <= middle, LATE_INK_FRAMES, NEAREST_INK_FRAMES) * frames.frame_width
+        if (gaps <= reach).any():
+            under = [int(np.where(gaps <= reach, gaps, np.inf).argmin())]
     if under:
         left = min(int(xs[i]) for i in under)
         top = min(int(ys[i]) for i in under)

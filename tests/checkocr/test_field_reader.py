@@ -177,6 +177,18 @@ def test_a_character_firing_after_its_glyph_gets_the_glyphs_box() -> None:
     assert field_glyphs(frames, grey)[0].bbox == (0, 5, 8, 25)
 
 
+def test_a_last_character_firing_frames_after_its_glyph_still_gets_the_glyphs_box() -> None:
+    """Synthetic "2416^00": the last cent fired two frames right of its ink, on blank paper, and got a
+    box of the crop's full height, so the cents did not look raised."""
+    frames, grey = frames_for("10")
+    grey[5:30, 12:20] = 0
+    grey[5:15, 22:26] = 0  # the "0", 2 frames left of its frames' middle (less the usual lag)
+    assert field_glyphs(frames, grey)[1].bbox == (22, 5, 4, 10)
+    grey[:] = 255
+    grey[5:30, 2:8] = 0  # nothing within 3 frames: the columns' inked rows, none here
+    assert field_glyphs(frames, grey)[1].bbox == (40, 0, 20, 40)
+
+
 def test_boxes_are_the_frames_columns_and_the_inks_rows() -> None:
     frames, grey = frames_for("70")
     ink(grey, frames, 0, (5, 30))
