@@ -111,15 +111,20 @@ def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink) -> BBox:
     """The crop box of one character: the ink pieces under the middle of its frames' columns (a CTC
     character fires on a few frames, narrower than the glyph, and late: see PEAK_LAG_FRAMES), else the
     nearest piece (further to the left than to the right: LATE_INK_FRAMES), else those columns'
-    inked rows."""
+    inked rows. A digit never takes a piece flatter than SLIVER_HEIGHT of the pieces' median height."""
     x0, x1 = frames.columns(char.first_frame, char.last_frame)
     middle = (x0 + x1) / 2 - PEAK_LAG_FRAMES * frames.frame_width
-    xs, ys, ws, hs = (ink.pieces[:, k] for k in range(4)) if len(ink.pieces) else ([],) * 4
-    under = [i for i in range(len(ink.pieces)) if xs[i] <= middle < xs[i] + ws[i]]
-    if len(under) > 1:  # a glyph and the flat remnant of a ruled line under it: the glyph
+    pieces = ink.pieces
+    if len(pieces) and frames.alphabet[char.label - 1] in DIGITS:
+        # A digit is never a flat remnant of a ruled line (an underline's edge rows left beside a cent).
+        solid = pieces[:, 3] > SLIVER_HEIGHT * float(np.median(pieces[:, 3]))
+        pieces = pieces[solid] if solid.any() else pieces
+    xs, ys, ws, hs = (pieces[:, k] for k in range(4)) if len(pieces) else ([],) * 4
+    under = [i for i in range(len(pieces)) if xs[i] <= middle < xs[i] + ws[i]]
+    if len(under) > 1:  # a mark and the flat remnant of a ruled line under it: the mark
         sliver = SLIVER_HEIGHT * float(np.median(hs))
         under = [i for i in under if hs[i] > sliver] or under
-    if not under and len(ink.pieces):
+    if not under and len(pieces):
         gaps = np.maximum(xs - middle, 0) + np.maximum(middle - (xs + ws), 0)
         reach = np.where(xs + ws <= middle, LATE_INK_FRAMES, NEAREST_INK_FRAMES) * frames.frame_width
         if (gaps <= reach).any():

@@ -189,6 +189,15 @@ def test_a_last_character_firing_frames_after_its_glyph_still_gets_the_glyphs_bo
     assert field_glyphs(frames, grey)[1].bbox == (40, 0, 20, 40)
 
 
+def test_a_digit_never_takes_a_flat_remnant_of_an_underline_for_its_box() -> None:
+    """Synthetic "91^00": the last cent fired over an underline's leftover row, a box 1 px tall."""
+    frames, grey = frames_for("70")
+    grey[5:30, 12:20] = 0
+    grey[5:20, 30:40] = 0  # the "0", written before its frames
+    grey[30:31, 42:54] = 0  # the underline's leftover row, under the "0"'s frames
+    assert field_glyphs(frames, grey)[1].bbox == (30, 5, 10, 15)
+
+
 def test_boxes_are_the_frames_columns_and_the_inks_rows() -> None:
     frames, grey = frames_for("70")
     ink(grey, frames, 0, (5, 30))
