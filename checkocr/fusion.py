@@ -236,13 +236,16 @@ def candidates(
         if assembly.amount_cents is None:
             continue
         digits = amount_digits(text)
-        # A "/100" is often printed on the check and left out of the field model's reading: the
-        # field model is asked for the amount's digits with and without it.
+        # A "/100" is often printed on the check and left out of the field model's reading, and a
+        # digit path that did not see the fraction reads its "100" as digits: both readers are asked
+        # for the amount's digits with and without it.
         written = written_digits(text)
         field_logp = field_logp_of(digits)
+        digit_logp = digit_path_logp(digit_chars, digits)
         if written != digits:
             field_logp = max(field_logp, field_logp_of(written))
-        candidate = Candidate(text, assembly, field_logp, digit_path_logp(digit_chars, digits), sources)
+            digit_logp = max(digit_logp, digit_path_logp(digit_chars, written))
+        candidate = Candidate(text, assembly, field_logp, digit_logp, sources)
         # The same digits laid out differently ("147552" or 1475 with raised 52, "31751" or
         # "317 51/100"): the layout is a question of glyph geometry, which the digit path measures
         # and the field model does not.
@@ -268,8 +271,12 @@ def choose(found: list[Candidate], context: Context, digit_weight: float = 1.0) 
         if kept is None or candidate.score(digit_weight) > kept.score(digit_weight):
             by_amount[cents] = candidate
     # "No amount" competes like any reading: a blank field, or a scribble both readers doubt, is
-    # unreadable.
-    ranked = sorted(by_amount.values(), key=lambda c: c.score(digit_weight), reverse=True)
+    # unreadable. Scores tie when two strings differ only in marks (both readers' digit scores leave
+    # marks out: "34800/100" and "34800100"); then the field reader's own string, the only reader
+    # of the marks in the choice, wins.
+    ranked = sorted(
+        by_amount.values(), key=lambda c: (c.score(digit_weight), "field" in c.sources), reverse=True
+    )
     chosen = ranked[0] if ranked and ranked[0].assembly.amount_cents is not None else None
     runner_up = ranked[1] if len(ranked) > 1 else None
     return Fused(chosen, runner_up, context, facts(chosen, context))

@@ -207,3 +207,20 @@ def test_a_field_on_a_check_is_marked_for_the_calibrator() -> None:
     assert facts_given["on_check"] == 0.0 and facts_check["on_check"] == 1.0
     assert facts_check["log_location"] == pytest.approx(math.log(0.9))
     assert facts_given["field_own"] == facts_check["field_own"] == pytest.approx(math.log(0.9))
+
+
+def test_a_fractions_hundred_read_as_digits_by_the_digit_path_still_counts_for_it() -> None:
+    """Synthetic "348 00/100": the digit path missed the slash and read "34800100"; the field reader
+    read "34800/100". The "100" is written on the check, so the digit path's digits match the
+    fraction's written ones, and the fraction is not outscored by its own digits run together."""
+    frames, grey = frames_for("34800/100")
+    from checkocr.field_reader import read_frames
+
+    field = read_frames(frames, grey)
+    assert field.amount == "348.00"
+    fused = fuse(frames, grey, field, digit_reading("34800100"), 1.0)
+    assert fused.chosen is not None and fused.chosen.assembly.amount == "348.00"
+    assert fused.chosen.digit_logp == pytest.approx(8 * math.log(0.97), abs=1e-3)
+    # Both strings score the same (the marks are left out of both scores): the field reader's wins.
+    assert fused.runner_up is not None and fused.runner_up.assembly.amount == "34800100.00"
+    assert fused.runner_up.score() == pytest.approx(fused.chosen.score())
