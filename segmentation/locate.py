@@ -257,7 +257,13 @@ def box_candidates(rules: list[tuple[int, int, int, int]], vertical: np.ndarray)
             # A date line above a guide line ends up to 3% of the width away from it (that pair once
             # made a box whose side cut off the first digit); a printed box's rules end together.
             aligned = 0.02 * width
-            cuts = separators(vertical, top[1], band_bottom, left, right)
+            # A printed cell side meets both rules; the strokes of a guilloche behind the writing,
+            # which pass the faint floor's vertical kernel, do not reach the guide line below it.
+            cuts = [
+                x
+                for x in separators(vertical, top[1], band_bottom, left, right)
+                if has_side(vertical, top, bottom, x)
+            ]
             ends = []
             if abs(top[0] - bottom[0]) <= aligned:
                 ends.append(left)

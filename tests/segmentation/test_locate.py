@@ -229,8 +229,9 @@ def test_a_rule_across_the_band_makes_two_rows_of_the_form_not_a_box() -> None:
 
 # Synthetic checks (seed, index) whose field box cut off digits: a tilted guide line joined under the
 # date line's end ("455.00" read 5.00), a digit's stroke taken for a box side ("2343.75" read 43.75,
-# "45.-" read 15.00, "1,329.00" read 329.00), and a date line paired with the box's bottom.
-CUT_CHECKS = [(5150, 180), (6001, 289), (6001, 99), (6001, 946), (6001, 664)]
+# "45.-" read 15.00, "1,329.00" read 329.00), a date line paired with the box's bottom, and the
+# strokes of a guilloche behind "*0.03" taken for a cell side at the faint floor (read 3.00 at 0.995).
+CUT_CHECKS = [(5150, 180), (6001, 289), (6001, 99), (6001, 946), (6001, 664), (2468, 600)]
 
 
 @pytest.mark.parametrize(("seed", "index"), CUT_CHECKS)
