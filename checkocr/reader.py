@@ -7,6 +7,7 @@ no per-request state, so one instance serves concurrent requests. Every digit ca
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from checkocr.schemas import FieldInfo, ModelInfo, ReaderName, ReaderView, Readi
 from segmentation.clean import CleanField
 from segmentation.glyphs import to_digit_batch
 from segmentation.locate import FieldLocation, locate_field
+from segmentation.segments import Piece, mark_raised
 from segmentation.split import Segment, choose_options, segment_field
 
 logger = logging.getLogger("checkocr.reader")
@@ -356,6 +358,7 @@ class Reader:
         chosen = iter(zip(choose_options(segments, per_segment), per_segment, option_starts, strict=True))
         glyphs: list[Glyph] = []
         rows: list[int] = []
+        digit_pieces: list[tuple[int, Piece]] = []  # (glyph index, piece) of every digit read
         for segment in segments:
             if segment.kind != "digit":
                 bbox = field.to_image(segment.bbox)
@@ -368,6 +371,7 @@ class Reader:
             option = segment.options[index]
             rows.extend(range(starts[index], starts[index] + len(option)))
             for piece, p in zip(option, option_probs[index], strict=True):
+                digit_pieces.append((len(glyphs), piece))
                 glyphs.append(
                     Glyph.digit(
                         p,
@@ -376,4 +380,24 @@ class Reader:
                         slash_like=segment.slash_like and len(option) == 1,
                     )
                 )
-        return batch, glyphs, rows
+        return batch, with_split_cents_raised(glyphs, digit_pieces), rows
+
+
+def with_split_cents_raised(glyphs: list[Glyph], digit_pieces: list[tuple[int, Piece]]) -> list[Glyph]:
+    """The glyphs with the last two digits raised when the pieces finally read say they are cents.
+
+    Raised cents are marked on the segments before the classifier chooses how to cut them, so a
+    cent touching the digit before it ("466^00" with the "6"'s tail in the first "0") was one tall
+    blob then and only the last cent was raised: a lone raised digit is no cents. The pieces chosen
+    are measured again by the same rule.
+    """
+    if len(digit_pieces) < 3 or all(glyphs[i].raised for i, _ in digit_pieces[-2:]):
+        return glyphs
+    pieces = [Segment("digit", piece.bbox) for _, piece in digit_pieces]
+    mark_raised(pieces)
+    if not (pieces[-1].raised and pieces[-2].raised):
+        return glyphs
+    lifted = list(glyphs)
+    for i, _ in digit_pieces[-2:]:
+        lifted[i] = dataclasses.replace(glyphs[i], raised=True)
+    return lifted

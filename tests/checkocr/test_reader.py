@@ -210,3 +210,27 @@ def test_a_digit_far_off_the_others_height_lowers_the_confidence() -> None:
     assert tall.amount is not None
     assert tall.confidence < 0.85 * digits
     assert tall.confidence > 0.5 * digits  # a doubt, not a rejection
+
+
+def digit_glyphs(boxes: list[tuple[int, int, int, int]], raised: int = 0) -> tuple[list, list]:
+    """Digit glyphs over ``boxes`` (the last ``raised`` marked raised) and their (index, piece) pairs."""
+    from checkocr.assemble import Glyph
+
+    probs = np.full(10, 0.01)
+    probs[0] = 0.91
+    glyphs = [Glyph.digit(probs, box, raised=i >= len(boxes) - raised) for i, box in enumerate(boxes)]
+    pieces = [(i, Piece(box, np.zeros((box[3], box[2]), np.uint8))) for i, box in enumerate(boxes)]
+    return glyphs, pieces
+
+
+def test_cents_split_off_the_digit_they_touch_are_raised_with_the_last_one() -> None:
+    """Synthetic "466^00": the "6"'s tail ran into the first cent, the blob was tall when raised
+    cents were marked, and only the last "0" was raised (466000 is no reading); cut apart, the
+    pieces show both cents small and high."""
+    body = [(0, 10, 20, 40), (25, 10, 20, 40), (50, 10, 20, 40)]
+    glyphs, pieces = digit_glyphs([*body, (72, 10, 16, 24), (92, 10, 16, 24)], raised=1)
+    lifted = reader_module.with_split_cents_raised(glyphs, pieces)
+    assert [g.raised for g in lifted] == [False, False, False, True, True]
+    # Cents written on the line stay flat.
+    glyphs, pieces = digit_glyphs([*body, (72, 26, 16, 24), (92, 26, 16, 24)], raised=1)
+    assert [g.raised for g in reader_module.with_split_cents_raised(glyphs, pieces)] == [False] * 4 + [True]
