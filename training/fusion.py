@@ -331,7 +331,12 @@ def main() -> None:
     parser.add_argument("--synth-count", type=int, default=SYNTH_COUNT)
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--diagram", type=Path, help="write the reliability diagram (PNG) here")
-    parser.add_argument("--cache", type=Path, help="reuse (or write) the items read by both readers")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="reuse (or write) the items read by both readers, with their fused candidates: a cache "
+        "written before a change to the locator, either reader or checkocr/fusion.py is stale",
+    )
     parser.add_argument("--items-out", type=Path, help="also write every item's facts (JSONL)")
     args = parser.parse_args()
     start = time.perf_counter()
