@@ -303,6 +303,13 @@ def train_field(
         int, typer.Option(min=8, help="Pad inputs to this many columns (the exported card's contract)")
     ] = 320,
     resume: Annotated[bool, typer.Option(help="Continue each run from its checkpoint under --out")] = False,
+    init_from: Annotated[
+        Path | None,
+        typer.Option(
+            help="A previous run's --out (same --seed and --folds) whose fold and final checkpoints "
+            "each run continues from, instead of starting from the base model"
+        ),
+    ] = None,
     quick: Annotated[bool, typer.Option(help="A few steps on a handful of fields (about 2 minutes)")] = False,
 ) -> None:
     """Fine-tune the field recogniser (CTC) on real and synthetic amount fields; cross-validate; ONNX."""
@@ -320,6 +327,7 @@ def train_field(
         check_share=check_share,
         min_width=min_width,
         resume=resume,
+        init_from=init_from,
         quick=quick,
         final_only=folds == 0,
     )

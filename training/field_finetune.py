@@ -35,6 +35,7 @@ from torch import nn
 
 from checkocr.ctc import best_path
 from checkocr.field_model import FieldModel
+from checkocr.mnist import sha256_of
 from training import field_data as fd
 from training import field_synth as fs
 from training.field_card import save_oof, write_card
@@ -68,6 +69,10 @@ class FieldTrainOptions:
     # width and most fields are narrower than 160 columns at height 48, but trained and read at 160 it
     # read fewer fields right (docs/history.md): the shipped recipe keeps the base's 320.
     min_width: int = 320
+    # A previous run's --out to continue from: fold k starts from <init>-cv/fold<k>/field.onnx and the
+    # final run from <init>/field.onnx, so every fold model still never sees its held-out fold (the
+    # fold split is a function of the seed, which must be the previous run's).
+    init_from: Path | None = None
     cv_only: bool = False  # stop after the folds (no final model)
     final_only: bool = False  # skip the folds
     command: str = field(default_factory=lambda: " ".join(["checkocr", *map(shlex.quote, sys.argv[1:])]))
@@ -162,12 +167,37 @@ def learning_rate(step: int, steps: int, peak: float) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * min(1.0, progress))))
 
 
+def start_checkpoint(options: FieldTrainOptions, fold: int | None) -> Path | None:
+    """The checkpoint a run continues from (None: the base model), from the run named by ``init_from``.
+
+    A checkpoint, not the exported ONNX: onnx2torch turns an exported fine-tune into a module whose
+    attention reshapes are fixed to the export's width, and it then fails on any other width."""
+    if options.init_from is None:
+        return None
+    init = options.init_from
+    run_dir = init.with_name(f"{init.name}-cv") / f"fold{fold}" if fold is not None else init / "final"
+    path = run_dir / "checkpoint.pt"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"--init-from {init}: {path} is missing (run that fine-tune with the same --folds)"
+        )
+    return path
+
+
 def train_run(
-    run_dir: Path, real: list[Example], pool, options: FieldTrainOptions, base: FieldModel
+    run_dir: Path,
+    real: list[Example],
+    pool,
+    options: FieldTrainOptions,
+    base: FieldModel,
+    start: Path | None = None,
 ) -> tuple[nn.Module, dict[str, object]]:
-    """One fine-tune from the base model; checkpoints to ``run_dir/checkpoint.pt`` as it goes."""
+    """One fine-tune from the base model, or from the weights in checkpoint ``start``; checkpoints to
+    ``run_dir/checkpoint.pt`` as it goes."""
     torch.manual_seed(options.seed)
     model = trainable(options.base_model)
+    if start is not None:
+        model.load_state_dict(torch.load(start, weights_only=False)["model"])
     optimiser = torch.optim.AdamW(model.parameters(), lr=options.lr, weight_decay=1e-4)
     batches = Batches(real, pool, base.prepare, base.alphabet, options)
     checkpoint = run_dir / "checkpoint.pt"
@@ -215,6 +245,7 @@ def train_run(
     model.eval()
     wall = time.perf_counter() - started
     facts = {
+        "started_from": f"{start} (sha256 {sha256_of(start)})" if start else options.base_model.name,
         "steps": step,
         "resumed_from_step": resumed_from,
         "batch": options.batch,
@@ -301,7 +332,9 @@ def run(options: FieldTrainOptions) -> dict[str, object]:
             train_idx = [i for i in range(len(fields)) if fold_of[i] != k]
             test_idx = [i for i in range(len(fields)) if fold_of[i] == k]
             run_dir = cv_dir / f"fold{k}"
-            model, facts = train_run(run_dir, [examples[i] for i in train_idx], pool, options, base)
+            model, facts = train_run(
+                run_dir, [examples[i] for i in train_idx], pool, options, base, start_checkpoint(options, k)
+            )
             path = run_dir / "field.onnx"
             export(model, path)
             write_card(path, options, facts, {}, base)
@@ -329,7 +362,7 @@ def run(options: FieldTrainOptions) -> dict[str, object]:
         save_oof(cv_dir / "oof.npz", fields, oof, oof_texts, fold_of, base_frames)
         if options.cv_only:
             return {"cross_validation": cv, "totals": cv_totals(cv)}
-    model, facts = train_run(out / "final", examples, pool, options, base)
+    model, facts = train_run(out / "final", examples, pool, options, base, start_checkpoint(options, None))
     path = out / f"{NAME}.onnx"
     export(model, path)
     parity_fields = [f.grey for f in fields[:: max(1, len(fields) // 100)]]

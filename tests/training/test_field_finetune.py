@@ -106,6 +106,8 @@ def test_quick_run_end_to_end_and_resume(tmp_path: Path, data_dir: Path, base_mo
     assert len(oof["names"]) == len(oof["frames"]) == len(oof["labels"])
     assert all(f.shape[1] == 19 for f in oof["frames"])
     assert {int(k) for k in oof["fold"]} == {0, 1}
+    import torch
+
     # --resume: a run that stopped with its checkpoint at step 2 continues from there to step 4.
     real = [ff.Example(np.full((40, 120), 255, np.uint8), "12")]
     base = FieldModel(base_model)
@@ -116,6 +118,31 @@ def test_quick_run_end_to_end_and_resume(tmp_path: Path, data_dir: Path, base_mo
     resumed = ff.FieldTrainOptions(data_dir=data_dir, out_dir=tmp_path, steps=4, batch=2, resume=True)
     _, facts = ff.train_run(tmp_path / "resume", real, pool, resumed, base)
     assert facts["steps"] == 4 and facts["resumed_from_step"] == 2
+    # --init-from: a new run starts from that run's weights, not the base's.
+    stopped = torch.load(tmp_path / "resume" / "checkpoint.pt", weights_only=False)["model"]
+    again = ff.FieldTrainOptions(data_dir=data_dir, out_dir=tmp_path, steps=0, batch=2)
+    continued, facts = ff.train_run(
+        tmp_path / "init", real, pool, again, base, tmp_path / "resume" / "checkpoint.pt"
+    )
+    assert all(torch.equal(continued.state_dict()[k], v) for k, v in stopped.items())
+    assert "resume/checkpoint.pt" in facts["started_from"]
+    fresh, _ = ff.train_run(tmp_path / "fresh", real, pool, again, base)
+    assert any(not torch.equal(fresh.state_dict()[k], v) for k, v in stopped.items())
+
+
+def test_init_from_names_each_runs_checkpoint_and_refuses_a_missing_one(tmp_path: Path) -> None:
+    """Fold k continues from fold k of the earlier run (its held-out fold stays unseen), the final
+    run from the earlier final run; a missing checkpoint is an error that names it."""
+    earlier = tmp_path / "field-v2"
+    for run in (tmp_path / "field-v2-cv" / "fold1", earlier / "final"):
+        run.mkdir(parents=True)
+        (run / "checkpoint.pt").write_bytes(b"")
+    options = ff.FieldTrainOptions(data_dir=tmp_path, out_dir=tmp_path / "v3", init_from=earlier)
+    assert ff.start_checkpoint(options, 1) == tmp_path / "field-v2-cv" / "fold1" / "checkpoint.pt"
+    assert ff.start_checkpoint(options, None) == earlier / "final" / "checkpoint.pt"
+    with pytest.raises(FileNotFoundError, match=r"fold0/checkpoint\.pt"):
+        ff.start_checkpoint(options, 0)
+    assert ff.start_checkpoint(ff.FieldTrainOptions(data_dir=tmp_path, out_dir=tmp_path), 0) is None
 
 
 def test_cli_names_a_missing_dataset_in_one_line(tmp_path: Path) -> None:
