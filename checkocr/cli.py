@@ -310,6 +310,14 @@ def train_field(
             "each run continues from, instead of starting from the base model"
         ),
     ] = None,
+    start_weight: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Export (1 - w) x the trained weights + w x the run's starting weights (0: trained only)",
+        ),
+    ] = 0.0,
     quick: Annotated[bool, typer.Option(help="A few steps on a handful of fields (about 2 minutes)")] = False,
 ) -> None:
     """Fine-tune the field recogniser (CTC) on real and synthetic amount fields; cross-validate; ONNX."""
@@ -328,6 +336,7 @@ def train_field(
         min_width=min_width,
         resume=resume,
         init_from=init_from,
+        start_weight=start_weight,
         quick=quick,
         final_only=folds == 0,
     )

@@ -77,7 +77,7 @@ def write_card(path: Path, options: FieldTrainOptions, facts, metrics, base: Fie
     card.update(
         {
             "name": NAME,
-            "version": f"ppocrv6-small-amount-ft-{datetime.now(UTC):%Y.%m.%d}",
+            "version": f"ppocrv6-small-amount-ft-{datetime.now(UTC):%Y.%m.%d.%H%M}",
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
             "framework": {

@@ -73,6 +73,10 @@ class FieldTrainOptions:
     # final run from <init>/field.onnx, so every fold model still never sees its held-out fold (the
     # fold split is a function of the seed, which must be the previous run's).
     init_from: Path | None = None
+    # The exported weights are (1 - start_weight) x trained + start_weight x the run's start (WiSE-FT,
+    # Wortsman et al. 2022): averaging the start and the end of a continued fine-tune read more real
+    # and more synthetic fields than either end (docs/field-model.md). 0 exports the trained weights.
+    start_weight: float = 0.0
     cv_only: bool = False  # stop after the folds (no final model)
     final_only: bool = False  # skip the folds
     command: str = field(default_factory=lambda: " ".join(["checkocr", *map(shlex.quote, sys.argv[1:])]))
@@ -198,6 +202,7 @@ def train_run(
     model = trainable(options.base_model)
     if start is not None:
         model.load_state_dict(torch.load(start, weights_only=False)["model"])
+    start_state = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
     optimiser = torch.optim.AdamW(model.parameters(), lr=options.lr, weight_decay=1e-4)
     batches = Batches(real, pool, base.prepare, base.alphabet, options)
     checkpoint = run_dir / "checkpoint.pt"
@@ -243,9 +248,12 @@ def train_run(
             torch.save(state, checkpoint.with_suffix(".tmp"))
             os.replace(checkpoint.with_suffix(".tmp"), checkpoint)
     model.eval()
+    if options.start_weight > 0:
+        model.load_state_dict(averaged(model.state_dict(), start_state, options.start_weight))
     wall = time.perf_counter() - started
     facts = {
         "started_from": f"{start} (sha256 {sha256_of(start)})" if start else options.base_model.name,
+        "start_weight": options.start_weight,
         "steps": step,
         "resumed_from_step": resumed_from,
         "batch": options.batch,
@@ -255,6 +263,17 @@ def train_run(
         "loss_last10": round(float(np.mean(losses[-10:])), 4) if losses else None,
     }
     return model, facts
+
+
+def averaged(trained: dict[str, torch.Tensor], start: dict[str, torch.Tensor], start_weight: float):
+    """``(1 - start_weight) x trained + start_weight x start``, tensor by tensor; integer buffers (a
+    batch-norm's step count) are the trained ones."""
+    return {
+        name: (1 - start_weight) * tensor + start_weight * start[name]
+        if tensor.is_floating_point()
+        else tensor
+        for name, tensor in trained.items()
+    }
 
 
 def real_targets(fields: list[fd.RealField], base_texts: list[str]) -> list[Example]:

@@ -295,6 +295,41 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+CODE_DIRS = ("checkocr", "segmentation", "training")  # the code that reads the items and fuses them
+
+
+def cache_key(oof: Path | None, synth_count: int) -> dict[str, object]:
+    """What the cached items depend on: both models, the out-of-fold frames, the synthetic count and
+    the reading and fusion code. A cache is reused only when every part is the same."""
+    root = Path(__file__).resolve().parent.parent
+    code = hashlib.sha256()
+    for folder in CODE_DIRS:
+        for path in sorted((root / folder).rglob("*.py")):
+            code.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return {
+        "field_model": sha256_of(DEFAULT_FIELD_MODEL_PATH),
+        "digit_model": sha256_of(DEFAULT_MODEL_PATH),
+        "oof": sha256_of(oof) if oof else None,
+        "synth_count": synth_count,
+        "code": code.hexdigest(),
+    }
+
+
+def cached_items(path: Path, key: dict[str, object]) -> list[Item] | None:
+    """The items in the cache at ``path`` when it was written for ``key``; None (read again) when it
+    is missing or stale: a stale cache silently fits the card to another model's readings."""
+    if not path.is_file():
+        return None
+    cached = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, written by main()
+    if not isinstance(cached, dict) or cached.get("key") != key:
+        changed = sorted(
+            k for k in key if not isinstance(cached, dict) or cached.get("key", {}).get(k) != key[k]
+        )
+        print(f"cache {path} is stale ({', '.join(changed)} changed): reading the items again")
+        return None
+    return cached["items"]
+
+
 @dataclass
 class OutOfFold:
     """A fine-tuned field model's cross-validation: each real field's out-of-fold frames, which fold
@@ -334,8 +369,8 @@ def main() -> None:
     parser.add_argument(
         "--cache",
         type=Path,
-        help="reuse (or write) the items read by both readers, with their fused candidates: a cache "
-        "written before a change to the locator, either reader or checkocr/fusion.py is stale",
+        help="reuse (or write) the items read by both readers, with their fused candidates; read "
+        "again when a model, the out-of-fold frames or the code changed since it was written",
     )
     parser.add_argument("--items-out", type=Path, help="also write every item's facts (JSONL)")
     args = parser.parse_args()
@@ -345,12 +380,12 @@ def main() -> None:
     if fine_tuned and args.oof is None:
         raise SystemExit("the field model was fine-tuned on dev fields: pass its out-of-fold frames (--oof)")
     reader = Reader(DigitClassifier(DEFAULT_MODEL_PATH, threads=1), field_model=field_model)
-    if args.cache and args.cache.is_file():
-        items = pickle.loads(args.cache.read_bytes())  # noqa: S301 - our own file, written below
-    else:
+    key = cache_key(args.oof, args.synth_count)
+    items = cached_items(args.cache, key) if args.cache else None
+    if items is None:
         items = collect(reader, args.data_dir, OutOfFold.load(args.oof), args.synth_count)
         if args.cache:
-            args.cache.write_bytes(pickle.dumps(items))
+            args.cache.write_bytes(pickle.dumps({"key": key, "items": items}))
     probability, chosen_right, fold_weights = out_of_fold(items, args.seed)
     metrics = set_metrics(items, probability, chosen_right)
     weight = best_weight(items)

@@ -128,6 +128,18 @@ def test_quick_run_end_to_end_and_resume(tmp_path: Path, data_dir: Path, base_mo
     assert "resume/checkpoint.pt" in facts["started_from"]
     fresh, _ = ff.train_run(tmp_path / "fresh", real, pool, again, base)
     assert any(not torch.equal(fresh.state_dict()[k], v) for k, v in stopped.items())
+    # --start-weight: the exported weights lie between the start and where training went.
+    one_step = ff.FieldTrainOptions(data_dir=data_dir, out_dir=tmp_path, steps=1, batch=2)
+    trained, _ = ff.train_run(tmp_path / "one", real, pool, one_step, base)
+    halfway = ff.FieldTrainOptions(data_dir=data_dir, out_dir=tmp_path, steps=1, batch=2, start_weight=0.5)
+    middle, facts = ff.train_run(tmp_path / "half", real, pool, halfway, base)
+    start = fresh.state_dict()  # the base's weights: what both runs started from
+    moved = [
+        k for k, v in trained.state_dict().items() if v.is_floating_point() and not torch.equal(v, start[k])
+    ]
+    assert moved and facts["start_weight"] == 0.5
+    for k in moved:
+        assert torch.allclose(middle.state_dict()[k], (trained.state_dict()[k] + start[k]) / 2, atol=1e-6)
 
 
 def test_init_from_names_each_runs_checkpoint_and_refuses_a_missing_one(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -67,3 +68,20 @@ def test_more_of_a_fact_never_lowers_the_probability() -> None:
     grid = np.repeat(x[:1], 50, axis=0)
     grid[:, 0] = np.linspace(-12.0, 0.0, 50)
     assert np.all(np.diff(model.predict_proba(grid)[:, 1]) >= -1e-12)
+
+
+def test_a_cache_is_reused_only_for_the_models_and_code_it_was_read_with(tmp_path, capsys) -> None:
+    """A cache written for another field model (or other code) is read again, not fitted on: a stale
+    cache once fitted the card to the previous model's readings without a word."""
+    key = fusion.cache_key(None, 600)
+    assert key == fusion.cache_key(None, 600)  # the same models and code: the same key
+    assert key != fusion.cache_key(None, 300)
+    cache = tmp_path / "items.pkl"
+    assert fusion.cached_items(cache, key) is None  # none yet
+    cache.write_bytes(pickle.dumps({"key": key, "items": ["read"]}))
+    assert fusion.cached_items(cache, key) == ["read"]
+    other_model = key | {"field_model": "0" * 64}
+    assert fusion.cached_items(cache, other_model) is None
+    assert "field_model changed" in capsys.readouterr().out
+    cache.write_bytes(pickle.dumps(["a cache from before the key"]))
+    assert fusion.cached_items(cache, key) is None
