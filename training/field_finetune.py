@@ -69,9 +69,9 @@ class FieldTrainOptions:
     # width and most fields are narrower than 160 columns at height 48, but trained and read at 160 it
     # read fewer fields right (docs/history.md): the shipped recipe keeps the base's 320.
     min_width: int = 320
-    # A previous run's --out to continue from: fold k starts from <init>-cv/fold<k>/field.onnx and the
-    # final run from <init>/field.onnx, so every fold model still never sees its held-out fold (the
-    # fold split is a function of the seed, which must be the previous run's).
+    # A previous run's --out to continue from: fold k starts from <init>-cv/fold<k>/checkpoint.pt and
+    # the final run from <init>/final/checkpoint.pt, so every fold model still never sees its held-out
+    # fold (the fold split is a function of the seed, which must be the previous run's).
     init_from: Path | None = None
     # The exported weights are (1 - start_weight) x trained + start_weight x the run's start (WiSE-FT,
     # Wortsman et al. 2022): averaging the start and the end of a continued fine-tune read more real
