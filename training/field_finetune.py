@@ -188,6 +188,22 @@ def start_checkpoint(options: FieldTrainOptions, fold: int | None) -> Path | Non
     return path
 
 
+def require_same_folds(init: Path, names: list[str], fold_of: list[int]) -> None:
+    """Refuse to continue fold models whose held-out folds were other fields: fold k of this run
+    would then train on fields that the earlier fold k model was scored on, and the reverse."""
+    oof_path = init.with_name(f"{init.name}-cv") / "oof.npz"
+    if not oof_path.is_file():
+        raise FileNotFoundError(f"--init-from {init}: {oof_path} is missing (its folds are unknown)")
+    earlier = np.load(oof_path, allow_pickle=True)
+    theirs = dict(zip((str(n) for n in earlier["names"]), (int(k) for k in earlier["fold"]), strict=True))
+    differ = [n for n, k in zip(names, fold_of, strict=True) if theirs.get(n) != k]
+    if differ:
+        raise ValueError(
+            f"--init-from {init}: {len(differ)} of {len(names)} fields are in another fold there "
+            f"(first: {differ[0]}); use that run's --seed, --folds and data"
+        )
+
+
 def train_run(
     run_dir: Path,
     real: list[Example],
@@ -340,6 +356,8 @@ def run(options: FieldTrainOptions) -> dict[str, object]:
     base_frames, base_texts, _ = read_all(options.base_model, [f.grey for f in fields])
     examples = real_targets(fields, base_texts)
     fold_of = fd.folds(fields, options.folds, options.seed)
+    if options.init_from is not None and not options.final_only:
+        require_same_folds(options.init_from, [f.name for f in fields], fold_of)
     pool = fs.mnist_train_pool(options.data_dir)
     if options.quick:
         options.steps, options.synth_eval = min(options.steps, 6), 30

@@ -157,6 +157,19 @@ def test_init_from_names_each_runs_checkpoint_and_refuses_a_missing_one(tmp_path
     assert ff.start_checkpoint(ff.FieldTrainOptions(data_dir=tmp_path, out_dir=tmp_path), 0) is None
 
 
+def test_init_from_refuses_a_run_whose_folds_held_out_other_fields(tmp_path: Path) -> None:
+    """Continuing fold models split another way would train each on fields it is then scored on."""
+    earlier = tmp_path / "field-v2"
+    (tmp_path / "field-v2-cv").mkdir()
+    names = ["orand/a.png", "orand/b.png", "idrbt/c.jpg"]
+    np.savez(tmp_path / "field-v2-cv" / "oof.npz", names=np.array(names), fold=np.array([0, 1, 0]))
+    ff.require_same_folds(earlier, names, [0, 1, 0])  # the same split: fine
+    with pytest.raises(ValueError, match="2 of 3 fields are in another fold"):
+        ff.require_same_folds(earlier, names, [1, 0, 0])
+    with pytest.raises(FileNotFoundError, match=r"oof\.npz is missing"):
+        ff.require_same_folds(tmp_path / "nowhere", names, [0, 1, 0])
+
+
 def test_cli_names_a_missing_dataset_in_one_line(tmp_path: Path) -> None:
     """A data folder without the dev fields is a one-line error (exit 2), not a traceback."""
     result = run_checkocr(
