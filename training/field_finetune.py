@@ -45,6 +45,7 @@ from training.field_torch import export, parity, train_mode, trainable
 log = logging.getLogger("checkocr.train_field")
 BASE_MODEL = Path(__file__).resolve().parent.parent / "onnx_models" / "field-base.onnx"
 NAME = "field"
+EXPORTED = "exported.pt"  # a run's exported weights, when they differ from its last checkpoint
 
 
 @dataclass
@@ -69,9 +70,9 @@ class FieldTrainOptions:
     # width and most fields are narrower than 160 columns at height 48, but trained and read at 160 it
     # read fewer fields right (docs/history.md): the shipped recipe keeps the base's 320.
     min_width: int = 320
-    # A previous run's --out to continue from: fold k starts from <init>-cv/fold<k>/checkpoint.pt and
-    # the final run from <init>/final/checkpoint.pt, so every fold model still never sees its held-out
-    # fold (the fold split is a function of the seed, which must be the previous run's).
+    # A previous run's --out to continue from: fold k starts from the weights <init>-cv/fold<k>
+    # exported and the final run from those of <init>/final, so every fold model still never sees its
+    # held-out fold (the fold split is a function of the seed, which must be the previous run's).
     init_from: Path | None = None
     # The exported weights are (1 - start_weight) x trained + start_weight x the run's start (WiSE-FT,
     # Wortsman et al. 2022): averaging the start and the end of a continued fine-tune read more real
@@ -172,15 +173,18 @@ def learning_rate(step: int, steps: int, peak: float) -> float:
 
 
 def start_checkpoint(options: FieldTrainOptions, fold: int | None) -> Path | None:
-    """The checkpoint a run continues from (None: the base model), from the run named by ``init_from``.
+    """The weights a run continues from (None: the base model): those the matching run of
+    ``init_from`` exported (its averaged weights with ``--start-weight``, else its last checkpoint).
 
-    A checkpoint, not the exported ONNX: onnx2torch turns an exported fine-tune into a module whose
+    Torch weights, not the exported ONNX: onnx2torch turns an exported fine-tune into a module whose
     attention reshapes are fixed to the export's width, and it then fails on any other width."""
     if options.init_from is None:
         return None
     init = options.init_from
     run_dir = init.with_name(f"{init.name}-cv") / f"fold{fold}" if fold is not None else init / "final"
-    path = run_dir / "checkpoint.pt"
+    path = run_dir / EXPORTED
+    if not path.is_file():  # a run without --start-weight exported its last checkpoint's weights
+        path = run_dir / "checkpoint.pt"
     if not path.is_file():
         raise FileNotFoundError(
             f"--init-from {init}: {path} is missing (run that fine-tune with the same --folds)"
@@ -266,6 +270,9 @@ def train_run(
     model.eval()
     if options.start_weight > 0:
         model.load_state_dict(averaged(model.state_dict(), start_state, options.start_weight))
+        # The checkpoint keeps the trained weights (for --resume); a later --init-from starts from
+        # the weights this run exports.
+        torch.save({"model": model.state_dict()}, run_dir / EXPORTED)
     wall = time.perf_counter() - started
     facts = {
         "started_from": f"{start} (sha256 {sha256_of(start)})" if start else options.base_model.name,

@@ -140,6 +140,14 @@ def test_quick_run_end_to_end_and_resume(tmp_path: Path, data_dir: Path, base_mo
     assert moved and facts["start_weight"] == 0.5
     for k in moved:
         assert torch.allclose(middle.state_dict()[k], (trained.state_dict()[k] + start[k]) / 2, atol=1e-6)
+    # a later --init-from continues from the averaged weights this run exported, not its checkpoint
+    (tmp_path / "half-cv" / "fold0").mkdir(parents=True)
+    for name in ("checkpoint.pt", ff.EXPORTED):
+        (tmp_path / "half" / name).rename(tmp_path / "half-cv" / "fold0" / name)
+    later = ff.FieldTrainOptions(data_dir=data_dir, out_dir=tmp_path, init_from=tmp_path / "half")
+    assert ff.start_checkpoint(later, 0) == tmp_path / "half-cv" / "fold0" / ff.EXPORTED
+    exported = torch.load(ff.start_checkpoint(later, 0), weights_only=False)["model"]
+    assert all(torch.equal(exported[k], middle.state_dict()[k]) for k in moved)
 
 
 def test_init_from_names_each_runs_checkpoint_and_refuses_a_missing_one(tmp_path: Path) -> None:
