@@ -41,6 +41,7 @@ from checkocr.field_reader import Ink, read_frames
 from checkocr.fusion import FEATURES, Candidate, Context, amount_digits, candidates, choose
 from checkocr.imageio import read_file_grey
 from checkocr.labels import FIXES, read_labels
+from checkocr.mnist import sha256_of
 from checkocr.reader import Reader
 from training.fusion_metrics import reliability_diagram, set_metrics
 
@@ -291,24 +292,21 @@ def out_of_fold(items: list[Item], seed: int) -> tuple[np.ndarray, np.ndarray, l
     return probability, right, weights
 
 
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 CODE_DIRS = ("checkocr", "segmentation", "training")  # the code that reads the items and fuses them
 
 
-def cache_key(oof: Path | None, synth_count: int) -> dict[str, object]:
-    """What the cached items depend on: both models, the out-of-fold frames, the synthetic count and
-    the reading and fusion code. A cache is reused only when every part is the same."""
+def cache_key(field_sha256: str, digit_sha256: str, oof: Path | None, synth_count: int) -> dict[str, object]:
+    """What the cached items depend on: both models (their sha256, as their cards verified at load),
+    the out-of-fold frames, the synthetic count and the reading and fusion code. A cache is reused
+    only when every part is the same."""
     root = Path(__file__).resolve().parent.parent
     code = hashlib.sha256()
     for folder in CODE_DIRS:
         for path in sorted((root / folder).rglob("*.py")):
             code.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return {
-        "field_model": sha256_of(DEFAULT_FIELD_MODEL_PATH),
-        "digit_model": sha256_of(DEFAULT_MODEL_PATH),
+        "field_model": field_sha256,
+        "digit_model": digit_sha256,
         "oof": sha256_of(oof) if oof else None,
         "synth_count": synth_count,
         "code": code.hexdigest(),
@@ -321,10 +319,9 @@ def cached_items(path: Path, key: dict[str, object]) -> list[Item] | None:
     if not path.is_file():
         return None
     cached = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, written by main()
-    if not isinstance(cached, dict) or cached.get("key") != key:
-        changed = sorted(
-            k for k in key if not isinstance(cached, dict) or cached.get("key", {}).get(k) != key[k]
-        )
+    written_for = (cached.get("key") if isinstance(cached, dict) else None) or {}
+    if written_for != key:
+        changed = sorted(k for k in key if written_for.get(k) != key[k])
         print(f"cache {path} is stale ({', '.join(changed)} changed): reading the items again")
         return None
     return cached["items"]
@@ -380,7 +377,7 @@ def main() -> None:
     if fine_tuned and args.oof is None:
         raise SystemExit("the field model was fine-tuned on dev fields: pass its out-of-fold frames (--oof)")
     reader = Reader(DigitClassifier(DEFAULT_MODEL_PATH, threads=1), field_model=field_model)
-    key = cache_key(args.oof, args.synth_count)
+    key = cache_key(field_model.card.sha256, reader.classifier.card.sha256, args.oof, args.synth_count)
     items = cached_items(args.cache, key) if args.cache else None
     if items is None:
         items = collect(reader, args.data_dir, OutOfFold.load(args.oof), args.synth_count)

@@ -73,9 +73,11 @@ def test_more_of_a_fact_never_lowers_the_probability() -> None:
 def test_a_cache_is_reused_only_for_the_models_and_code_it_was_read_with(tmp_path, capsys) -> None:
     """A cache written for another field model (or other code) is read again, not fitted on: a stale
     cache once fitted the card to the previous model's readings without a word."""
-    key = fusion.cache_key(None, 600)
-    assert key == fusion.cache_key(None, 600)  # the same models and code: the same key
-    assert key != fusion.cache_key(None, 300)
+    field, digits = "1" * 64, "2" * 64
+    key = fusion.cache_key(field, digits, None, 600)
+    assert key == fusion.cache_key(field, digits, None, 600)  # the same models and code: the same key
+    assert key != fusion.cache_key(field, digits, None, 300)
+    assert key != fusion.cache_key("3" * 64, digits, None, 600)
     cache = tmp_path / "items.pkl"
     assert fusion.cached_items(cache, key) is None  # none yet
     cache.write_bytes(pickle.dumps({"key": key, "items": ["read"]}))
