@@ -20,6 +20,7 @@ from checkocr.options import (
     ReaderChoice,
     RegionChoice,
 )
+from checkocr.synth import FORMATS
 
 # batch checks its own options (checkocr/batch/command.py) so that a bad value is one error line, as
 # docs/batch.md promises; its --help lists the values through the metavar.
@@ -299,6 +300,13 @@ def train_field(
     check_share: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of the synthetic part cut from whole checks")
     ] = 0.35,
+    check_formats: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated amount formats the synthetic checks are written in, drawn uniformly "
+            "(name a format twice to draw it twice as often; default: every format once)"
+        ),
+    ] = "",
     min_width: Annotated[
         int, typer.Option(min=8, help="Pad inputs to this many columns (the exported card's contract)")
     ] = 320,
@@ -322,6 +330,12 @@ def train_field(
 ) -> None:
     """Fine-tune the field recogniser (CTC) on real and synthetic amount fields; cross-validate; ONNX."""
     data = resolve_data_dir(data_dir)
+    formats = tuple(f.strip() for f in check_formats.split(",") if f.strip()) or FORMATS
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        choices = ", ".join(FORMATS)
+        message = f"unknown formats {unknown}; choose from {choices}"
+        raise typer.BadParameter(message, param_hint="--check-formats")
     tuning = training_module("training.field_finetune", "field fine-tuning")
     options = tuning.FieldTrainOptions(
         data_dir=data,
@@ -333,6 +347,7 @@ def train_field(
         lr=lr,
         synth_share=synth_share,
         check_share=check_share,
+        check_formats=formats,
         min_width=min_width,
         resume=resume,
         init_from=init_from,

@@ -42,6 +42,16 @@ RAISED_MAX_HEIGHT = 0.85
 SUPERSCRIPT_RISE = 0.2
 SUPERSCRIPT_MAX_HEIGHT = 0.75
 SUPERSCRIPT_TOP_DROP = 0.15  # of the others' median height: how far below their tops a superscript starts
+# Cents with a stroke under them (and under nothing before them) are cents by that stroke, and need
+# only stand a little above the others' line: a writer's small underlined cents can sit nearly on it.
+UNDERLINED_RISE = 0.1
+UNDERLINED_MAX_HEIGHT = 1.0  # and be no taller than the others
+UNDERLINE_MAX_GAP = 0.6  # of the others' median height: how far below the cents the stroke may run
+# A pen's stroke, not a printed rule: at least this thick against the others' median height (the
+# ruled lines and box edges of real fields are a pixel or two at any digit size, a pen stroke about a
+# tenth of a digit), and ending within UNDERLINE_OVERHANG of a digit past the last cent.
+UNDERLINE_MIN_THICKNESS = 0.08
+UNDERLINE_OVERHANG = 0.5
 POINT_MARKS = ".,"
 LOST_POINT = 0.3  # a point's or comma's probability in one frame that puts a dropped point back
 # A CTC character fires late: its frames' middle lies at about three quarters of the glyph's width
@@ -63,9 +73,11 @@ MIN_PIECE_SHARE = 0.05  # ink pieces smaller than this share of the largest are 
 SLIVER_HEIGHT = 0.2  # of the pieces' median height: a flatter piece under a glyph is a line's remnant
 
 
-def ink_mask(grey: np.ndarray) -> np.ndarray:
-    """Dark ink on light paper -> boolean ink mask (Otsu) without long horizontal lines, for the rows
-    each character covers: an underline under raised cents or a box edge is not part of a glyph."""
+def ink_mask(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dark ink on light paper -> (boolean ink mask (Otsu) without long horizontal lines, [k, 4] x, y,
+    w, h of those lines). The rows each character covers leave the lines out (an underline under
+    raised cents or a box edge is not part of a glyph); where the lines run is a layout fact of its
+    own (``underlined_cents``)."""
     _, mask = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     height = piece_height(mask)
     # Odd: an even kernel's off-centre anchor leaves a line's last column behind, glued to the glyph.
@@ -73,8 +85,9 @@ def ink_mask(grey: np.ndarray) -> np.ndarray:
     runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (line_length, 1)))
     _, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     thin = np.flatnonzero(stats[:, 3] <= LINE_MAX_THICKNESS * height)
-    lines = np.isin(labels, thin[thin > 0])
-    return (mask > 0) & ~lines
+    thin = thin[thin > 0]
+    lines = np.isin(labels, thin)
+    return (mask > 0) & ~lines, stats[thin, :4].reshape(-1, 4)
 
 
 def sizeable_pieces(mask: np.ndarray) -> np.ndarray:
@@ -96,15 +109,22 @@ class Ink:
 
     mask: np.ndarray
     pieces: np.ndarray  # [k, 4] x, y, w, h of each connected piece
+    lines: np.ndarray  # [k, 4] x, y, w, h of the long flat runs taken out of the mask
 
     @classmethod
-    def of(cls, grey: np.ndarray | Ink) -> Ink:
+    def of(cls, grey: np.ndarray | Ink, lines_from: np.ndarray | None = None) -> Ink:
         """The ink of a grey crop; an ``Ink`` is returned as it is, so a field read several times (the
-        field reading and the fused reader's candidates) finds its ink once."""
+        field reading and the fused reader's candidates) finds its ink once.
+
+        ``lines_from``: the same crop before its rules were painted out (``without_rules`` takes the
+        stroke under raised cents away from a field found on a check, for the field model), whose
+        lines are the ones that count for the layout."""
         if isinstance(grey, Ink):
             return grey
-        mask = ink_mask(grey)
-        return cls(mask, sizeable_pieces(mask)[:, :4])
+        mask, lines = ink_mask(grey)
+        if lines_from is not None and lines_from is not grey:
+            lines = ink_mask(lines_from)[1]
+        return cls(mask, sizeable_pieces(mask)[:, :4], lines)
 
 
 def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink) -> BBox:
@@ -151,10 +171,11 @@ def digit_probabilities(frames: FieldFrames, char: DecodedChar) -> np.ndarray:
     return peak[columns]
 
 
-def raised_cents(digit_boxes: list[BBox]) -> bool:
+def raised_cents(digit_boxes: list[BBox], lines: np.ndarray | None = None) -> bool:
     """Whether the last two digits are written small and raised above the others' line and above
     the digit before them (at least 1 before): well above it, or a little less when written as a
-    superscript, small and starting level with the others' tops."""
+    superscript, small and starting level with the others' tops, or a little above it when they are
+    underlined (one of ``lines``, [k, 4] x, y, w, h, runs under them: ``underlined``)."""
     if len(digit_boxes) < 3:
         return False
     body, cents = digit_boxes[:-2], digit_boxes[-2:]
@@ -171,7 +192,33 @@ def raised_cents(digit_boxes: list[BBox]) -> bool:
         superscript = rise >= SUPERSCRIPT_RISE and size <= SUPERSCRIPT_MAX_HEIGHT and level_top
         return raised or superscript
 
-    return all(is_cent(y, h) for _, y, _, h in cents)
+    if all(is_cent(y, h) for _, y, _, h in cents):
+        return True
+    if lines is None or not underlined(body[-1], cents, lines, height):
+        return False
+    return all(
+        (baseline - y - h) / height >= UNDERLINED_RISE and h / height <= UNDERLINED_MAX_HEIGHT
+        for _, y, _, h in cents
+    )
+
+
+def underlined(before: BBox, cents: list[BBox], lines: np.ndarray, height: float) -> bool:
+    """Whether one of ``lines`` is a pen stroke under the cents and not under the digit ``before``
+    them: it reaches under both cents' middles, starts right of the middle of the digit before and
+    ends soon after the cents (a rule or a box edge under the whole amount does not), lies below the
+    cents' middles, at most UNDERLINE_MAX_GAP of a digit below their bottoms, and is as thick as a
+    pen's stroke (UNDERLINE_MIN_THICKNESS)."""
+    first, last = cents[0], cents[-1]
+    middles = (first[0] + first[2] / 2, last[0] + last[2] / 2)
+    middle_row = max(y + h / 2 for _, y, _, h in cents)
+    bottom = max(y + h for _, y, _, h in cents)
+    for x, y, w, h in lines:
+        under_both = x <= middles[0] and x + w >= middles[1]
+        alone = x >= before[0] + before[2] / 2 and x + w <= last[0] + last[2] + UNDERLINE_OVERHANG * height
+        below = middle_row < y <= bottom + UNDERLINE_MAX_GAP * height
+        if under_both and alone and below and h >= max(2.0, UNDERLINE_MIN_THICKNESS * height):
+            return True
+    return False
 
 
 def ends_in_thousands_group(text: str) -> bool:
@@ -245,7 +292,7 @@ def glyphs_of(
     ink = Ink.of(grey)
     boxes = [char_box(frames, c, ink) for c in chars]
     digit_at = [i for i, ch in enumerate(text) if ch in DIGITS]
-    lifted = not ends_in_thousands_group(text) and raised_cents([boxes[i] for i in digit_at])
+    lifted = not ends_in_thousands_group(text) and raised_cents([boxes[i] for i in digit_at], ink.lines)
     raised = set(digit_at[-2:]) if lifted else set()
     fraction = fraction_positions(text)
     glyphs = []

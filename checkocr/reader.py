@@ -234,7 +234,7 @@ class Reader:
             return empty, views, None
         timings["recognise"] = elapsed_ms(t)
         t = time.perf_counter()
-        ink = Ink.of(image)  # one search for the field's ink serves every candidate's boxes
+        ink = Ink.of(image, lines_from=field.image)  # one search for the ink serves every candidate
         field_reading = read_frames(frames, ink, decimal, field.to_image)
         calibrator = self.calibrator
         weight = calibrator.card.digit_weight
@@ -291,7 +291,7 @@ class Reader:
             timings["recognise"] = elapsed_ms(t)
             return Assembly(None, None, 0.0, [], reason=str(exc))
         timings["recognise"] = elapsed_ms(t)
-        result = read_frames(frames, image, decimal, field.to_image)
+        result = read_frames(frames, Ink.of(image, lines_from=field.image), decimal, field.to_image)
         if result.amount is None and not result.characters:
             result.reason = "the field model read no characters in the field"
         return result

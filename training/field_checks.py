@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from checkocr.field_crop import cut_field, field_model_input
-from checkocr.synth import generate_check
+from checkocr.synth import FORMATS, SynthOptions, generate_check
 from checkocr.synth.pool import MnistTestPool
 from segmentation.locate import iou, locate_field
 
@@ -22,11 +22,12 @@ MIN_IOU = 0.5  # a located field overlapping the true one less than this is a mi
 
 
 def check_field(
-    pool: MnistTestPool, rng: np.random.Generator, alphabet: str
+    pool: MnistTestPool, rng: np.random.Generator, alphabet: str, formats: tuple[str, ...] = FORMATS
 ) -> tuple[np.ndarray, str] | None:
-    """(field image as the field model reads it, label) of one new synthetic check, or None when the
-    reader would not find its field or its amount holds a character outside ``alphabet``."""
-    grey, truth = generate_check(rng, pool)
+    """(field image as the field model reads it, label) of one new synthetic check, its amount
+    written in one of ``formats`` (drawn uniformly, repeats count), or None when the reader would not
+    find its field or its amount holds a character outside ``alphabet``."""
+    grey, truth = generate_check(rng, pool, SynthOptions(formats=formats))
     location = locate_field(grey)
     if iou(location.bbox, tuple(truth["field_bbox"])) < MIN_IOU:
         return None

@@ -36,6 +36,7 @@ from torch import nn
 from checkocr.ctc import best_path
 from checkocr.field_model import FieldModel
 from checkocr.mnist import sha256_of
+from checkocr.synth import FORMATS
 from training import field_data as fd
 from training import field_synth as fs
 from training.field_card import save_oof, write_card
@@ -61,6 +62,9 @@ class FieldTrainOptions:
     lr: float = 2e-4
     synth_share: float = 0.4  # of each batch
     check_share: float = 0.35  # of the synthetic part: fields cut from whole checks (field_checks.py)
+    # The amount formats those checks are drawn from, uniformly: a format named twice is drawn twice
+    # as often (the formats the reader gets wrong most can be given more of the batch).
+    check_formats: tuple[str, ...] = FORMATS
     quick: bool = False
     resume: bool = False
     threads: int = 2
@@ -144,7 +148,7 @@ class Batches:
                 candidates.append((self.prepare(fd.augment(ex.grey, rng))[0], ex.target))
         for _ in range(synth):
             if rng.random() < self.options.check_share:
-                example = check_field(self.pool, rng, self.alphabet)
+                example = check_field(self.pool, rng, self.alphabet, self.options.check_formats)
                 if example is not None:  # the reader would find this check's field
                     candidates.append((self.prepare(example[0])[0], example[1]))
                     continue

@@ -125,7 +125,7 @@ def read_item(
         return [], location.confidence, Assembly(None, None, 0.0, []), digits
     if oof is not None:
         frames = replace(frames, probs=oof.astype(np.float32))
-    ink = Ink.of(image)
+    ink = Ink.of(image, lines_from=field.image)  # as the reader finds it
     field_reading = read_frames(frames, ink, "auto", field.to_image)
     found = candidates(frames, ink, field_reading, digits, "auto", field.to_image)
     return found, location.confidence, field_reading, digits

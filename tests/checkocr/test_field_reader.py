@@ -10,7 +10,7 @@ import pytest
 from checkocr.classifier import DigitClassifier
 from checkocr.field_crop import FieldCrop, given_field
 from checkocr.field_model import FieldFrames, FieldModel
-from checkocr.field_reader import field_glyphs, fraction_positions, read_frames
+from checkocr.field_reader import Ink, field_glyphs, fraction_positions, read_frames
 from checkocr.reader import Reader
 from segmentation.locate import FieldLocation
 
@@ -149,6 +149,54 @@ def test_raised_cents_on_a_touching_underline_in_a_tall_crop_are_cents() -> None
     _, right = frames.columns(3 * 5 + 1, 3 * 5 + 2)
     grey[72:76, left - 1 : right + 1] = 0
     assert read_frames(frames, grey).amount == "1234.56"
+
+
+def underline_under(
+    frames: FieldFrames, grey: np.ndarray, first: int, last: int, rows: tuple[int, int]
+) -> None:
+    """Draws a flat stroke under characters ``first``..``last`` (a few columns past each end)."""
+    left, _ = frames.columns(3 * first + 1, 3 * first + 2)
+    _, right = frames.columns(3 * last + 1, 3 * last + 2)
+    grey[rows[0] : rows[1], left - 5 : right + 5] = 0
+
+
+def test_underlined_cents_are_cents_though_they_barely_rise() -> None:
+    """Synthetic "15^00": small cents a seventh of a digit above the line, which alone is not enough to
+    make them cents (the small last zeros of "2.900" rise as much), with a stroke under them only."""
+    frames, grey = written("1500", [(10, 38)] * 2 + [(12, 34)] * 2)
+    assert read_frames(frames, grey).amount == "1500.00"
+    underline_under(frames, grey, 2, 3, (35, 38))
+    assert read_frames(frames, grey).amount == "15.00"
+
+
+def test_a_thin_printed_rule_under_the_last_digits_does_not_make_cents() -> None:
+    """ORAND a_car_007004 "1000": a pixel-thin piece of the form's ruling under the last zeros is
+    not a pen's stroke."""
+    frames, grey = written("1500", [(10, 38)] * 2 + [(12, 34)] * 2)
+    underline_under(frames, grey, 2, 3, (35, 36))
+    assert read_frames(frames, grey).amount == "1500.00"
+
+
+def test_a_stroke_under_the_whole_amount_does_not_make_cents() -> None:
+    frames, grey = written("1500", [(10, 38)] * 2 + [(12, 34)] * 2)
+    underline_under(frames, grey, 0, 3, (35, 38))
+    assert read_frames(frames, grey).amount == "1500.00"
+
+
+def test_underlined_digits_as_tall_as_the_others_on_the_line_are_not_cents() -> None:
+    frames, grey = written("1500", [(10, 32)] * 4, height=40)
+    underline_under(frames, grey, 2, 3, (34, 36))
+    assert read_frames(frames, grey).amount == "1500.00"
+
+
+def test_the_underline_counts_where_the_field_model_was_given_the_crop_without_it() -> None:
+    """On a whole check the cleaning paints the underline out of what the field model reads
+    (``without_rules``); the layout takes the lines from the crop before that."""
+    frames, grey = written("1500", [(10, 38)] * 2 + [(12, 34)] * 2)
+    original = grey.copy()
+    underline_under(frames, original, 2, 3, (35, 38))
+    assert read_frames(frames, Ink.of(grey)).amount == "1500.00"
+    assert read_frames(frames, Ink.of(grey, lines_from=original)).amount == "15.00"
 
 
 def test_full_size_digits_written_a_little_high_are_not_cents() -> None:
