@@ -205,3 +205,32 @@ def test_check_fields_are_cut_as_the_reader_cuts_them_and_labelled_with_the_hand
         assert set(label) <= set(alphabet) and any(ch.isdigit() for ch in label)
         assert image.dtype == np.uint8 and image.ndim == 2 and image.shape[0] >= 20
     assert examples >= 4  # the reader finds most synthetic checks' fields
+
+
+def test_check_fields_are_written_in_the_formats_asked_for() -> None:
+    """``--check-formats``: a run weighted towards raised cents cuts its fields from checks written in
+    those formats only, and the default (every format once) draws the very checks that training drew
+    before the option existed."""
+    from checkocr.synth import FORMATS, SynthOptions, generate_check
+    from training.field_checks import check_field
+
+    alphabet = "0123456789.,-/=*$₹"
+    asked = ("raised_cents", "raised_cents", "fraction")
+    for seed in range(4):
+        _grey, truth = generate_check(np.random.default_rng(seed), tiny_pool(), SynthOptions(formats=asked))
+        assert truth["format"] in asked
+        example = check_field(tiny_pool(), np.random.default_rng(seed), alphabet, asked)
+        if example is not None:
+            assert example[1] == "".join(g["char"] for g in truth["glyphs"])
+        before, _ = generate_check(np.random.default_rng(seed), tiny_pool())
+        default, _ = generate_check(np.random.default_rng(seed), tiny_pool(), SynthOptions(formats=FORMATS))
+        assert np.array_equal(before, default)
+
+
+def test_cli_refuses_an_unknown_check_format_in_one_line(tmp_path: Path) -> None:
+    result = run_checkocr(
+        "train-field", "--out", str(tmp_path / "out"), "--check-formats", "raised_cents,roman", timeout=120
+    )
+    assert result.returncode == 2
+    assert "unknown formats ['roman']" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
