@@ -77,7 +77,7 @@ def ink_mask(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Dark ink on light paper -> (boolean ink mask (Otsu) without long horizontal lines, [k, 4] x, y,
     w, h of those lines). The rows each character covers leave the lines out (an underline under
     raised cents or a box edge is not part of a glyph); where the lines run is a layout fact of its
-    own (``underlined_cents``)."""
+    own (``underlined``)."""
     _, mask = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     height = piece_height(mask)
     # Odd: an even kernel's off-centre anchor leaves a line's last column behind, glued to the glyph.
