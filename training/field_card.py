@@ -21,6 +21,7 @@ import onnxruntime as ort
 import torch
 
 from checkocr.field_model import FieldModel
+from checkocr.mnist import sha256_of
 from training import field_data as fd
 from training import field_synth as fs
 
@@ -61,8 +62,6 @@ def portable(text: str) -> str:
 
 def write_card(path: Path, options: FieldTrainOptions, facts, metrics, base: FieldModel) -> dict[str, object]:
     """A ``FieldModelCard`` with the base's input and output contract (serving code is unchanged)."""
-    import hashlib
-
     card = json.loads(Path(options.base_model).with_suffix(".json").read_text(encoding="utf-8"))
     source = dict(card["source"])
     source.update(
@@ -79,7 +78,7 @@ def write_card(path: Path, options: FieldTrainOptions, facts, metrics, base: Fie
             "name": NAME,
             "version": f"ppocrv6-small-amount-ft-{datetime.now(UTC):%Y.%m.%d.%H%M}",
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "sha256": sha256_of(path),
             "framework": {
                 "torch": torch.__version__,
                 "onnx2torch": _version("onnx2torch"),
@@ -93,7 +92,7 @@ def write_card(path: Path, options: FieldTrainOptions, facts, metrics, base: Fie
                 "data": {
                     str(
                         p.name if p.parent.name == "training" else p.relative_to(options.data_dir)
-                    ): fd.sha256(p)
+                    ): sha256_of(p)
                     for p in fd.data_files(options.data_dir)
                     if p.is_file()
                 },

@@ -6,7 +6,6 @@ sees in training is what it sees in service. Augmentation acts on the grey crop 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +24,6 @@ class RealField:
     grey: np.ndarray  # uint8, dark ink on light paper
     digits: str  # the label, digits only
     group: str  # "orand" | "idrbt"
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def digits_only(text: str) -> str:

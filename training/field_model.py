@@ -19,7 +19,6 @@ identically (a max pool ignores padded cells).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.metadata
 import importlib.resources
 import json
@@ -37,6 +36,7 @@ from checkocr.ctc import best_path
 from checkocr.field_model import BLANK_NAME, FieldModel
 from checkocr.imageio import read_file_grey
 from checkocr.labels import read_labels
+from checkocr.mnist import sha256_of
 
 UPSTREAM_PACKAGE = "rapidocr"
 UPSTREAM_VERSION = "3.10.0"
@@ -73,7 +73,7 @@ def upstream_model() -> Path:
             f"{UPSTREAM_PACKAGE} {version} is installed; the field model is built from {UPSTREAM_VERSION}"
         )
     path = Path(str(importlib.resources.files(UPSTREAM_PACKAGE) / UPSTREAM_FILE))
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256_of(path)
     if digest != UPSTREAM_SHA256:
         raise SystemExit(f"{path} has sha256 {digest}, expected {UPSTREAM_SHA256}")
     return path
@@ -185,7 +185,7 @@ def write_card(path: Path, facts: dict[str, object], metrics: dict[str, object])
         "name": NAME,
         "version": f"ppocrv6-small-amount-{datetime.now(UTC):%Y.%m.%d}",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "sha256": sha256_of(path),
         "framework": {"onnx": onnx.__version__, "onnxruntime": ort.__version__, "opset": "11"},
         "source": {
             "model": "PP-OCRv6_rec_small (PaddleOCR), recogniser only",
