@@ -20,7 +20,7 @@ from checkocr.options import (
     ReaderChoice,
     RegionChoice,
 )
-from checkocr.synth import FORMATS
+from checkocr.synth import FORMATS, SynthOptions
 
 # batch checks its own options (checkocr/batch/command.py) so that a bad value is one error line, as
 # docs/batch.md promises; its --help lists the values through the metavar.
@@ -331,11 +331,10 @@ def train_field(
     """Fine-tune the field recogniser (CTC) on real and synthetic amount fields; cross-validate; ONNX."""
     data = resolve_data_dir(data_dir)
     formats = tuple(f.strip() for f in check_formats.split(",") if f.strip()) or FORMATS
-    unknown = sorted(set(formats) - set(FORMATS))
-    if unknown:
-        choices = ", ".join(FORMATS)
-        message = f"unknown formats {unknown}; choose from {choices}"
-        raise typer.BadParameter(message, param_hint="--check-formats")
+    try:
+        SynthOptions(formats=formats)  # the generator's own check of the format names
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--check-formats") from None
     tuning = training_module("training.field_finetune", "field fine-tuning")
     options = tuning.FieldTrainOptions(
         data_dir=data,

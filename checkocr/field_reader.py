@@ -171,7 +171,7 @@ def digit_probabilities(frames: FieldFrames, char: DecodedChar) -> np.ndarray:
     return peak[columns]
 
 
-def raised_cents(digit_boxes: list[BBox], lines: np.ndarray | None = None) -> bool:
+def raised_cents(digit_boxes: list[BBox], lines: np.ndarray) -> bool:
     """Whether the last two digits are written small and raised above the others' line and above
     the digit before them (at least 1 before): well above it, or a little less when written as a
     superscript, small and starting level with the others' tops, or a little above it when they are
@@ -194,7 +194,7 @@ def raised_cents(digit_boxes: list[BBox], lines: np.ndarray | None = None) -> bo
 
     if all(is_cent(y, h) for _, y, _, h in cents):
         return True
-    if lines is None or not underlined(body[-1], cents, lines, height):
+    if not underlined(body[-1], cents, lines, height):
         return False
     return all(
         (baseline - y - h) / height >= UNDERLINED_RISE and h / height <= UNDERLINED_MAX_HEIGHT

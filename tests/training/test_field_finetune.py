@@ -232,5 +232,5 @@ def test_cli_refuses_an_unknown_check_format_in_one_line(tmp_path: Path) -> None
         "train-field", "--out", str(tmp_path / "out"), "--check-formats", "raised_cents,roman", timeout=120
     )
     assert result.returncode == 2
-    assert "unknown formats ['roman']" in result.stderr and "Traceback" not in result.stderr
+    assert "unknown amount formats ['roman']" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
