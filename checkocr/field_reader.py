@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -126,6 +127,24 @@ class Ink:
             lines = ink_mask(lines_from)[1]
         return cls(mask, sizeable_pieces(mask)[:, :4], lines)
 
+    @cached_property
+    def digit_pieces(self) -> np.ndarray:
+        """The pieces a digit may take: none flatter than SLIVER_HEIGHT of the median piece (the flat
+        remnant of a ruled line beside a cent); all of them when every piece is that flat. Kept once
+        per field: every candidate's characters look them up again."""
+        if not len(self.pieces):
+            return self.pieces
+        solid = self.pieces[:, 3] > SLIVER_HEIGHT * float(np.median(self.pieces[:, 3]))
+        return self.pieces[solid] if solid.any() else self.pieces
+
+    @cached_property
+    def slivers(self) -> tuple[float, float]:
+        """SLIVER_HEIGHT of the median height of (all pieces, the digit pieces)."""
+        return tuple(  # type: ignore[return-value]
+            SLIVER_HEIGHT * float(np.median(p[:, 3])) if len(p) else 0.0
+            for p in (self.pieces, self.digit_pieces)
+        )
+
 
 def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink) -> BBox:
     """The crop box of one character: the ink pieces under the middle of its frames' columns (a CTC
@@ -134,15 +153,13 @@ def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink) -> BBox:
     inked rows. A digit never takes a piece flatter than SLIVER_HEIGHT of the pieces' median height."""
     x0, x1 = frames.columns(char.first_frame, char.last_frame)
     middle = (x0 + x1) / 2 - PEAK_LAG_FRAMES * frames.frame_width
-    pieces = ink.pieces
-    if len(pieces) and frames.alphabet[char.label - 1] in DIGITS:
-        # A digit is never a flat remnant of a ruled line (an underline's edge rows left beside a cent).
-        solid = pieces[:, 3] > SLIVER_HEIGHT * float(np.median(pieces[:, 3]))
-        pieces = pieces[solid] if solid.any() else pieces
+    # A digit is never a flat remnant of a ruled line (an underline's edge rows left beside a cent).
+    is_digit = frames.alphabet[char.label - 1] in DIGITS
+    pieces = ink.digit_pieces if is_digit else ink.pieces
     xs, ys, ws, hs = (pieces[:, k] for k in range(4)) if len(pieces) else ([],) * 4
     under = [i for i in range(len(pieces)) if xs[i] <= middle < xs[i] + ws[i]]
     if len(under) > 1:  # a mark and the flat remnant of a ruled line under it: the mark
-        sliver = SLIVER_HEIGHT * float(np.median(hs))
+        sliver = ink.slivers[1 if is_digit else 0]
         under = [i for i in under if hs[i] > sliver] or under
     if not under and len(pieces):
         gaps = np.maximum(xs - middle, 0) + np.maximum(middle - (xs + ws), 0)
