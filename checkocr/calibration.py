@@ -62,10 +62,22 @@ class FusionCard(BaseModel):
     baseline: float = Field(description="Log-odds before any tree")
     trees: list[BoostedTree] = Field(min_length=1)
     digit_weight: float = Field(1.0, ge=0.0, description="Weight of the digit path's score in the choice")
+    digit_weight_raised_cents: float | None = Field(
+        None,
+        ge=0.0,
+        description="The weight where the digit path read raised cents (``has_raised_cents``); "
+        "absent: ``digit_weight`` everywhere",
+    )
     field_model_sha256: str = Field(description="The field model whose frames the fit used")
     digit_model_sha256: str
     training: dict[str, object] = Field(default_factory=dict)
     metrics: dict[str, object] = Field(default_factory=dict)
+
+    def digit_weight_for(self, raised_cents: bool) -> float:
+        """The digit path's weight in the choice for a digit reading with or without raised cents."""
+        if raised_cents and self.digit_weight_raised_cents is not None:
+            return self.digit_weight_raised_cents
+        return self.digit_weight
 
 
 class Calibrator:

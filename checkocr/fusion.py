@@ -282,6 +282,17 @@ def choose(found: list[Candidate], context: Context, digit_weight: float = 1.0) 
     return Fused(chosen, runner_up, context, facts(chosen, context))
 
 
+def has_raised_cents(reading: Assembly) -> bool:
+    """Whether the reading's cents are two digits written small and raised (``1234^56``).
+
+    The digit path measures that from its glyphs' geometry and classifies each cent at full size,
+    where the field model sees the cents at a third of the field's height and misreads, drops or
+    doubles them more often than full-size digits: such a reading's digit scores weigh more in the
+    choice (the card's ``digit_weight_raised_cents``)."""
+    raised = sum(c.raised for c in reading.characters if c.kind == "digit")
+    return reading.amount_cents is not None and raised == 2
+
+
 def cents_found(reading: Assembly, other: Assembly) -> bool:
     """Whether ``reading`` is the smaller of two amounts: it found cents the other read as dollars."""
     return (

@@ -29,7 +29,7 @@ from checkocr.digit_path import adjust_priors, is_unread_sign
 from checkocr.field_crop import FieldCrop, clean_crop, cut_field, field_model_input, given_field
 from checkocr.field_model import FieldModel
 from checkocr.field_reader import Ink, read_frames
-from checkocr.fusion import fuse, keyed_facts
+from checkocr.fusion import fuse, has_raised_cents, keyed_facts
 from checkocr.heap import keep_freed_memory
 from checkocr.imageio import decode_grey, read_file_grey
 from checkocr.matching import KeyedAmount
@@ -237,7 +237,7 @@ class Reader:
         ink = Ink.of(image, lines_from=field.image)  # one search for the ink serves every candidate
         field_reading = read_frames(frames, ink, decimal, field.to_image)
         calibrator = self.calibrator
-        weight = calibrator.card.digit_weight
+        weight = calibrator.card.digit_weight_for(has_raised_cents(digits))
         on_check = location.source != "given"
         fused = fuse(
             frames, ink, field_reading, digits, location.confidence, decimal, field.to_image, weight, on_check

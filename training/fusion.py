@@ -38,7 +38,7 @@ from checkocr.config import DEFAULT_FIELD_MODEL_PATH, DEFAULT_FUSION_CARD_PATH, 
 from checkocr.field_crop import clean_crop, cut_field, field_model_input
 from checkocr.field_model import FieldModel
 from checkocr.field_reader import Ink, read_frames
-from checkocr.fusion import FEATURES, Candidate, Context, amount_digits, candidates, choose
+from checkocr.fusion import FEATURES, Candidate, Context, amount_digits, candidates, choose, has_raised_cents
 from checkocr.imageio import read_file_grey
 from checkocr.labels import FIXES, read_labels
 from checkocr.mnist import sha256_of
@@ -67,6 +67,7 @@ PARITY_TOLERANCE = 1e-9  # the card, walked as served, against scikit-learn on e
 # More of any fact never makes a reading less likely right; on_check only says which odds apply.
 MONOTONIC = [0 if name == "on_check" else 1 for name in FEATURES]
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)  # digit-path weights tried in the choice
+RAISED_WEIGHTS = (*WEIGHTS, 1.5, 2.0, 3.0)  # tried where the digit path read raised cents
 
 
 @dataclass
@@ -81,10 +82,15 @@ class Item:
     context: Context
     field_right: bool
     digits_right: bool
+    digits_raised_cents: bool  # the digit path read raised cents (``has_raised_cents``)
 
-    def choice(self, weight: float) -> tuple[dict[str, float], bool, bool]:
-        """(facts, right?, amount found?) of the fused choice at this digit weight."""
-        fused = choose(self.candidates, self.context, weight)
+    def choice(
+        self, weight: float, raised_weight: float | None = None
+    ) -> tuple[dict[str, float], bool, bool]:
+        """(facts, right?, amount found?) of the fused choice at this digit weight (``raised_weight``
+        where the digit path read raised cents, when given)."""
+        use = raised_weight if self.digits_raised_cents and raised_weight is not None else weight
+        fused = choose(self.candidates, self.context, use)
         if fused.chosen is None:
             return fused.features, False, False
         return fused.features, self.correct[self.candidates.index(fused.chosen)], True
@@ -159,6 +165,7 @@ def collect(reader: Reader, data_dir: Path, oof: OutOfFold, synth_count: int) ->
                 context,
                 judge(field_reading.amount_cents, digit_text(field_reading), cents, label),
                 judge(digits.amount_cents, digit_text(digits), cents, label),
+                has_raised_cents(digits),
             )
         )
 
@@ -182,12 +189,14 @@ def collect(reader: Reader, data_dir: Path, oof: OutOfFold, synth_count: int) ->
     return items
 
 
-def matrix(items: list[Item], weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Facts and outcomes of every item's choice at this digit weight, and which items have an amount
+def matrix(
+    items: list[Item], weight: float, raised_weight: float | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Facts and outcomes of every item's choice at these digit weights, and which items have an amount
     (an item with none is a reading of confidence 0 at serving time: never calibrated, never posted)."""
     rows, right, found = [], [], []
     for item in items:
-        features, ok, has_amount = item.choice(weight)
+        features, ok, has_amount = item.choice(weight, raised_weight)
         rows.append([features[name] for name in FEATURES])
         right.append(ok)
         found.append(has_amount)
@@ -201,6 +210,16 @@ def matrix(items: list[Item], weight: float) -> tuple[np.ndarray, np.ndarray, np
 def best_weight(items: list[Item]) -> float:
     """The digit weight whose choices are right most often on these items."""
     return max(WEIGHTS, key=lambda w: (int(matrix(items, w)[1].sum()), -abs(w - 1.0)))
+
+
+def best_weights(items: list[Item]) -> tuple[float, float]:
+    """(the digit weight for every item, the one where the digit path read raised cents): the first
+    chosen on all items, as one weight; the second then on the raised-cents items alone (ties go to
+    the first, so it moves only where it reads more of them right)."""
+    weight = best_weight(items)
+    raised = [item for item in items if item.digits_raised_cents]
+    raised_weight = max(RAISED_WEIGHTS, key=lambda w: (int(matrix(raised, w)[1].sum()), -abs(w - weight)))
+    return weight, raised_weight
 
 
 @dataclass(frozen=True)
@@ -273,7 +292,7 @@ def parity(card: dict[str, object], model: Bagged, x: np.ndarray) -> float:
     return float(np.abs(ours - model.predict_proba(x)[:, 1]).max())
 
 
-def out_of_fold(items: list[Item], seed: int) -> tuple[np.ndarray, np.ndarray, list[float]]:
+def out_of_fold(items: list[Item], seed: int) -> tuple[np.ndarray, np.ndarray, list[tuple[float, float]]]:
     """Each item's choice and probability from a weight and a calibrator fitted on the other folds
     (folds stratified by set and by whether the digit path was right)."""
     strata = [f"{i.set_name}/{int(i.field_right)}" for i in items]
@@ -282,10 +301,10 @@ def out_of_fold(items: list[Item], seed: int) -> tuple[np.ndarray, np.ndarray, l
     weights = []
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=seed)
     for train, test in folds.split(np.zeros(len(items)), strata):
-        weight = best_weight([items[i] for i in train])
-        weights.append(weight)
-        x_train, y_train, found_train = matrix([items[i] for i in train], weight)
-        x_test, y_test, found_test = matrix([items[i] for i in test], weight)
+        chosen = best_weights([items[i] for i in train])
+        weights.append(chosen)
+        x_train, y_train, found_train = matrix([items[i] for i in train], *chosen)
+        x_test, y_test, found_test = matrix([items[i] for i in test], *chosen)
         model = fit(x_train[found_train], y_train[found_train])
         probability[test] = np.where(found_test, model.predict_proba(x_test)[:, 1], 0.0)
         right[test] = y_test
@@ -385,8 +404,8 @@ def main() -> None:
             args.cache.write_bytes(pickle.dumps({"key": key, "items": items}))
     probability, chosen_right, fold_weights = out_of_fold(items, args.seed)
     metrics = set_metrics(items, probability, chosen_right)
-    weight = best_weight(items)
-    x, y, found = matrix(items, weight)
+    weight, raised_weight = best_weights(items)
+    x, y, found = matrix(items, weight, raised_weight)
     model = fit(x[found], y[found])
     baseline, trees = card_trees(model)
     if args.items_out:
@@ -423,6 +442,7 @@ def main() -> None:
         "baseline": baseline,
         "trees": trees,
         "digit_weight": weight,
+        "digit_weight_raised_cents": raised_weight,
         "field_model_sha256": field_model.card.sha256,
         "digit_model_sha256": reader.classifier.card.sha256,
         "training": {
@@ -443,9 +463,11 @@ def main() -> None:
             "digit_model_note": "the digit model was fine-tuned on ORAND dev fields: in-sample there",
             "cross_validation": (
                 f"{FOLDS} folds stratified by set and field-reader outcome, seed {args.seed}; the digit "
-                f"weight and the calibrator are both fitted without the fold (fold weights {fold_weights})"
+                "weights and the calibrator are all fitted without the fold (fold weights, plain and "
+                f"raised cents: {fold_weights})"
             ),
             "digit_weights_tried": list(WEIGHTS),
+            "digit_weights_raised_cents_tried": list(RAISED_WEIGHTS),
             "wall_time_s": round(time.perf_counter() - start, 1),
             "command": "python -m training.fusion --out onnx_models/fusion.json",
         },
@@ -459,7 +481,7 @@ def main() -> None:
     if args.diagram:
         reliability_diagram(metrics, args.diagram)
     summary = {s: {k: v for k, v in m.items() if k != "reliability"} for s, m in metrics.items()}
-    print(f"digit weight {weight}")
+    print(f"digit weight {weight}, {raised_weight} where the digit path read raised cents")
     print(
         json.dumps(
             {"trees": len(trees), "baseline": baseline, "metrics": summary},

@@ -15,11 +15,12 @@ from checkocr.fusion import (
     digit_path_logp,
     field_digit_logp,
     fuse,
+    has_raised_cents,
     keyed_facts,
 )
 from checkocr.matching import parse_amount
 from checkocr.model_card import ModelError
-from tests.checkocr.test_field_reader import frames_for, written
+from tests.checkocr.test_field_reader import ALPHABET, frames_for, written
 
 
 def digit_reading(text: str, doubt: dict[int, tuple[str, float]] | None = None, raised: int = 0):
@@ -112,6 +113,41 @@ def test_the_field_readers_raised_cents_win_when_both_read_the_same_string() -> 
     assert field.amount == "1234.56"
     fused = fuse(frames, grey, field, digit_reading("123456"), 1.0)
     assert fused.chosen is not None and fused.chosen.assembly.amount == "1234.56"
+
+
+def test_raised_cents_are_the_digit_paths_two_lifted_digits_of_an_amount() -> None:
+    assert has_raised_cents(digit_reading("123456", raised=2))
+    assert not has_raised_cents(digit_reading("123456"))
+    assert not has_raised_cents(digit_reading("1234.56"))  # cents after a point, not lifted
+    assert not has_raised_cents(assemble([]))
+
+
+def test_the_card_gives_the_raised_cents_weight_only_to_raised_cents() -> None:
+    both = card(digit_weight=0.5, digit_weight_raised_cents=1.0)
+    assert both.digit_weight_for(True) == 1.0
+    assert both.digit_weight_for(False) == 0.5
+    assert card(digit_weight=0.5).digit_weight_for(True) == 0.5  # a card without one: one weight
+
+
+def test_where_the_digit_path_read_raised_cents_its_cents_can_outweigh_the_field_models() -> None:
+    """ "44^82": the field model reads the small cents as "12" (the "8" a runner-up in its frames), the
+    digit path classifies them at full size as "82". The card's plain weight leaves the choice to the
+    field model; its raised-cents weight gives it to the digit path."""
+    frames, grey = frames_for("4412")
+    from checkocr.field_reader import read_frames
+
+    eight = ALPHABET.index("8") + 1
+    for t in (7, 8):  # the third character's two frames: "1" first, "8" second
+        frames.probs[t, eight] = 0.1
+        frames.probs[t] /= frames.probs[t].sum()
+    field = read_frames(frames, grey)
+    digits = digit_reading("4482", raised=2)
+    weights = card(digit_weight=0.5, digit_weight_raised_cents=1.0)
+    plain = fuse(frames, grey, field, digits, 1.0, digit_weight=weights.digit_weight)
+    assert plain.chosen is not None and plain.chosen.assembly.amount == "4412.00"
+    raised_weight = weights.digit_weight_for(has_raised_cents(digits))
+    raised = fuse(frames, grey, field, digits, 1.0, digit_weight=raised_weight)
+    assert raised.chosen is not None and raised.chosen.assembly.amount == "44.82"
 
 
 def stump(feature: str, threshold: float, below: float, above: float) -> dict[str, list]:

@@ -87,3 +87,33 @@ def test_a_cache_is_reused_only_for_the_models_and_code_it_was_read_with(tmp_pat
     assert "field_model changed" in capsys.readouterr().out
     cache.write_bytes(pickle.dumps(["a cache from before the key"]))
     assert fusion.cached_items(cache, key) is None
+
+
+def raised_item(raised: bool, field_right: bool) -> fusion.Item:
+    """An item with two candidates: the field model's (its score 2 better) and the digit path's (its
+    score 3 better). At a digit weight below 2/3 the field model's wins, above it the digit path's."""
+    from checkocr.assemble import Assembly
+    from checkocr.fusion import Candidate, Context
+
+    field = Candidate("4412", Assembly("4412.00", 441200, 0.9, []), -1.0, -4.0, {"field"})
+    digits = Candidate("4482", Assembly("44.82", 4482, 0.9, []), -3.0, -1.0, {"digits"})
+    context = Context(441200, 0.9, 4482, 0.9, 1.0)
+    return fusion.Item(
+        "synthetic", "x", [field, digits], [field_right, not field_right], context, True, True, raised
+    )
+
+
+def test_the_raised_cents_weight_is_chosen_on_the_raised_cents_items_alone() -> None:
+    """Most items want the field model (weight 0.5); the few where the digit path read raised cents
+    want the digit path (a weight above 2/3); one weight for all would serve the many."""
+    items = [raised_item(False, field_right=True) for _ in range(8)]
+    items += [raised_item(True, field_right=False) for _ in range(3)]
+    assert fusion.best_weight(items) < 2 / 3
+    weight, raised_weight = fusion.best_weights(items)
+    assert weight == fusion.best_weight(items)
+    assert raised_weight > 2 / 3
+    _, right, _ = fusion.matrix(items, weight, raised_weight)
+    assert right.all()
+    assert (
+        fusion.best_weights([raised_item(False, True), raised_item(True, True)])[1] == weight
+    )  # ties: the plain one
