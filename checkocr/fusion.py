@@ -34,7 +34,7 @@ from checkocr.assemble import DIGITS, Assembly, Decimal, assemble
 from checkocr.ctc import BLANK, prefix_beam_search, string_log_probability
 from checkocr.field_model import FieldFrames
 from checkocr.field_reader import Ink, aligned_chars, fraction_positions, glyphs_of
-from checkocr.matching import KeyedAmount, candidate_digit_strings, digit_probability
+from checkocr.matching import KeyedAmount, candidate_digit_strings, digit_distribution
 from checkocr.schemas import Character
 
 N_BEST = 5
@@ -120,16 +120,39 @@ def field_digit_logp(merged: np.ndarray, digits: str) -> float:
     return max(SCORE_FLOOR, string_log_probability(merged, [DIGITS.index(d) + 1 for d in digits]))
 
 
-def digit_path_logp(digit_chars: Sequence[Character], digits: str) -> float:
-    """log P(digits | the digit path's distributions); a length mismatch pays per digit."""
-    if not digit_chars or not digits:
-        return max(SCORE_FLOOR, LENGTH_MISMATCH * (len(digits) + len(digit_chars)))
-    if len(digits) != len(digit_chars):
-        return max(SCORE_FLOOR, LENGTH_MISMATCH * abs(len(digits) - len(digit_chars)))
-    total = sum(
-        math.log(max(digit_probability(c, d), 1e-9)) for c, d in zip(digit_chars, digits, strict=True)
-    )
-    return max(SCORE_FLOOR, total)
+def digit_path_logp(digit_chars: Sequence[Character] | DigitTable, digits: str) -> float:
+    """log P(digits | the digit path's distributions) along the best alignment of the two: each
+    candidate digit is the digit path's next glyph (its probability of that digit), or a digit the
+    digit path did not cut, or a glyph of the digit path is not in the candidate (``LENGTH_MISMATCH``
+    each). A candidate a digit longer than the digit path's reading is judged on every digit the two
+    share, not let off with one mismatch. ``digit_chars`` may be given as their ``digit_table``,
+    which a reading scored against many candidates builds once."""
+    table = digit_chars if isinstance(digit_chars, DigitTable) else DigitTable.of(digit_chars)
+    if not table.logp or not digits:
+        return max(SCORE_FLOOR, LENGTH_MISMATCH * (len(digits) + len(table.logp)))
+    # best[j]: the best score of the glyphs so far against the candidate's first j digits
+    best = [LENGTH_MISMATCH * j for j in range(len(digits) + 1)]
+    for i, logp in enumerate(table.logp, start=1):
+        row = [LENGTH_MISMATCH * i]
+        for j, digit in enumerate(digits, start=1):
+            row.append(
+                max(best[j - 1] + logp[digit], best[j] + LENGTH_MISMATCH, row[j - 1] + LENGTH_MISMATCH)
+            )
+        best = row
+    return max(SCORE_FLOOR, best[-1])
+
+
+@dataclass(frozen=True)
+class DigitTable:
+    """log P(glyph is d) for every digit glyph of the digit path and every digit d."""
+
+    logp: list[dict[str, float]]
+
+    @classmethod
+    def of(cls, digit_chars: Sequence[Character]) -> DigitTable:
+        return cls(
+            [{d: math.log(max(p, 1e-9)) for d, p in digit_distribution(c).items()} for c in digit_chars]
+        )
 
 
 def amount_digits(text: str) -> str:
@@ -197,7 +220,7 @@ def candidates(
 ) -> list[Candidate]:
     """Every candidate reading, one per amount digit string, each scored by both readers."""
     merged = digit_frames(frames)
-    digit_chars = [c for c in digit_reading.characters if c.kind == "digit"]
+    digit_chars = DigitTable.of([c for c in digit_reading.characters if c.kind == "digit"])
     field_text = render(field_reading.characters, frames.alphabet)
     digit_text = render(digit_reading.characters, frames.alphabet)
     texts: dict[str, set[str]] = {}
@@ -355,7 +378,7 @@ def keyed_facts(
     """The calibrator's inputs as if the keyed amount were the reading: its scores under both readers,
     and each reader's own confidence when it read that amount on its own (the floor when it did not)."""
     merged = digit_frames(frames)
-    digit_chars = [c for c in digit_reading.characters if c.kind == "digit"]
+    digit_chars = DigitTable.of([c for c in digit_reading.characters if c.kind == "digit"])
     best: tuple[float, float, str] | None = None
     for digits in candidate_digit_strings(keyed):
         written = [digits, digits + "100"] if len(digits) > 2 else [digits]  # "56/100" writes a "100"

@@ -95,15 +95,18 @@ def digit_probability(character: Character, digit: str) -> float:
     Classes not listed had probability below 0.001; they share what is left of the mass, clamped to
     [1e-6, 1e-3] so one unlisted digit cannot make the product exactly zero or look likely.
     """
-    if character.char == digit:
-        return character.confidence
+    return digit_distribution(character)[digit]
+
+
+def digit_distribution(character: Character) -> dict[str, float]:
+    """``digit_probability`` of every digit at once (a reading scored against many candidates asks
+    for all ten)."""
     listed = {alt.char: alt.confidence for alt in character.alternatives}
-    if digit in listed:
-        return listed[digit]
     unlisted = [d for d in DIGITS if d != character.char and d not in listed]
     leftover = max(0.0, 1.0 - character.confidence - sum(listed.values()))
     share = leftover / len(unlisted) if unlisted else 0.0
-    return min(UNLISTED_CEILING, max(UNLISTED_FLOOR, share))
+    rest = min(UNLISTED_CEILING, max(UNLISTED_FLOOR, share))
+    return {d: listed.get(d, rest) for d in DIGITS} | {character.char: character.confidence}
 
 
 def match_expected(reading: Reading, expected: str | KeyedAmount) -> ExpectedAmountMatch:

@@ -57,8 +57,19 @@ def test_marks_are_marginalised_out_of_the_field_score() -> None:
 def test_the_digit_path_pays_per_digit_it_did_not_cut() -> None:
     chars = digit_reading("123").characters
     assert digit_path_logp(chars, "123") == pytest.approx(3 * math.log(0.97), abs=1e-3)
-    assert digit_path_logp(chars, "1234") == pytest.approx(math.log(0.01))
+    assert digit_path_logp(chars, "1234") == pytest.approx(3 * math.log(0.97) + math.log(0.01), abs=1e-3)
+    assert digit_path_logp(chars, "1023") == pytest.approx(3 * math.log(0.97) + math.log(0.01), abs=1e-3)
+    assert digit_path_logp(chars, "13") == pytest.approx(2 * math.log(0.97) + math.log(0.01), abs=1e-3)
     assert digit_path_logp(chars, "173") < math.log(0.01)
+
+
+def test_a_longer_candidate_is_judged_on_the_digits_it_shares() -> None:
+    """A candidate one digit longer than the digit path's cut is not let off with one mismatch: the
+    digit path still says what it thinks of the digits the two share."""
+    chars = digit_reading("1606065").characters
+    assert digit_path_logp(chars, "16060651") > digit_path_logp(chars, "16063765") + 5
+    # A digit the digit path split off in the wrong place costs two mismatches, not five substitutions.
+    assert digit_path_logp(chars, "6060651") > digit_path_logp(chars, "6063765")
 
 
 def test_when_the_readers_agree_the_amount_is_theirs() -> None:
