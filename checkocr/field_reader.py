@@ -140,10 +140,11 @@ class Ink:
     @cached_property
     def slivers(self) -> tuple[float, float]:
         """SLIVER_HEIGHT of the median height of (all pieces, the digit pieces)."""
-        return tuple(  # type: ignore[return-value]
-            SLIVER_HEIGHT * float(np.median(p[:, 3])) if len(p) else 0.0
-            for p in (self.pieces, self.digit_pieces)
-        )
+
+        def sliver(pieces: np.ndarray) -> float:
+            return SLIVER_HEIGHT * float(np.median(pieces[:, 3])) if len(pieces) else 0.0
+
+        return sliver(self.pieces), sliver(self.digit_pieces)
 
 
 def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink) -> BBox:

@@ -125,7 +125,7 @@ def digit_path_logp(digit_chars: Sequence[Character] | DigitTable, digits: str) 
     candidate digit is the digit path's next glyph (its probability of that digit), or a digit the
     digit path did not cut, or a glyph of the digit path is not in the candidate (``LENGTH_MISMATCH``
     each). A candidate a digit longer than the digit path's reading is judged on every digit the two
-    share, not let off with one mismatch. ``digit_chars`` may be given as their ``digit_table``,
+    share, not let off with one mismatch. ``digit_chars`` may be given as their ``DigitTable``,
     which a reading scored against many candidates builds once."""
     table = digit_chars if isinstance(digit_chars, DigitTable) else DigitTable.of(digit_chars)
     if not table.logp or not digits:
@@ -309,7 +309,7 @@ def has_raised_cents(reading: Assembly) -> bool:
     """Whether the reading's cents are two digits written small and raised (``1234^56``).
 
     The digit path measures that from its glyphs' geometry and classifies each cent at full size,
-    where the field model sees the cents at a third of the field's height and misreads, drops or
+    where the field model sees them small in a field scaled to its 48 rows, and misreads, drops or
     doubles them more often than full-size digits: such a reading's digit scores weigh more in the
     choice (the card's ``digit_weight_raised_cents``)."""
     raised = sum(c.raised for c in reading.characters if c.kind == "digit")
