@@ -66,11 +66,16 @@ class Glyph:
         bbox: tuple[int, int, int, int],
         raised: bool = False,
         slash_like: bool = False,
+        char: str | None = None,
     ) -> Glyph:
+        """The likeliest digit, or ``char`` when the reading already decided which digit the glyph
+        is (a candidate string placed on the field model's frames: its digit, not the frame's)."""
         probs = tuple(float(p) for p in probabilities)
         if len(probs) != 10 or not all(np.isfinite(probs)):
             raise AssemblyError(f"a digit needs 10 finite class probabilities, got {len(probs)}")
-        best = int(np.argmax(probs))
+        if char is not None and char not in DIGITS:
+            raise AssemblyError(f"a digit glyph cannot be {char!r}")
+        best = int(np.argmax(probs)) if char is None else DIGITS.index(char)
         return Glyph("digit", DIGITS[best], probs[best], bbox, probs, raised, slash_like)
 
 

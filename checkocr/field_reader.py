@@ -319,7 +319,9 @@ def glyphs_of(
         if i in fraction:
             glyphs.append(Glyph("fraction", ch, char.probability, bbox))
         elif ch in DIGITS:
-            glyphs.append(Glyph.digit(digit_probabilities(frames, char), bbox, raised=i in raised))
+            # The string's own digit: for a candidate that is not the best path, the frame where its
+            # digit peaks can still give another digit more (its amount must be the string scored).
+            glyphs.append(Glyph.digit(digit_probabilities(frames, char), bbox, raised=i in raised, char=ch))
         else:
             glyphs.append(Glyph(MARK_KINDS.get(ch, "unknown"), ch, char.probability, bbox))
     return glyphs

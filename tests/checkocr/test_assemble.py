@@ -139,6 +139,16 @@ def test_malformed_input_raises_assembly_error() -> None:
         Glyph.digit([0.5, 0.5], (0, 0, 1, 1))
     with pytest.raises(AssemblyError):
         Glyph.digit([float("nan")] * 10, (0, 0, 1, 1))
+    with pytest.raises(AssemblyError):
+        Glyph.digit([0.1] * 10, (0, 0, 1, 1), char=".")
+
+
+def test_a_digit_given_its_char_is_that_digit_at_its_own_probability() -> None:
+    probs = [0.01] * 10
+    probs[1], probs[8] = 0.8, 0.11
+    assert Glyph.digit(probs, (0, 0, 1, 1)).char == "1"
+    eight = Glyph.digit(probs, (0, 0, 1, 1), char="8")
+    assert (eight.char, eight.confidence) == ("8", 0.11)
 
 
 glyph_strategy = st.one_of(

@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from checkocr.assemble import assemble
 from checkocr.classifier import DigitClassifier
 from checkocr.field_crop import FieldCrop, given_field
 from checkocr.field_model import FieldFrames, FieldModel
-from checkocr.field_reader import Ink, field_glyphs, fraction_positions, read_frames
+from checkocr.field_reader import Ink, aligned_chars, field_glyphs, fraction_positions, glyphs_of, read_frames
 from checkocr.reader import Reader
 from segmentation.locate import FieldLocation
 
@@ -97,6 +98,24 @@ def with_point_seen(text: str, frame: int, probability: float) -> FieldFrames:
     frames.probs[frame, 0] = 1.0 - probability
     frames.probs[frame, ALPHABET.index(".") + 1] = probability
     return frames
+
+
+def test_a_candidate_string_keeps_its_own_digits_where_the_frames_prefer_others() -> None:
+    """The fused reader places other strings than the best path on the frames ("4482" where the
+    model read "4412", its "8" a runner-up): each glyph is the string's digit, so the amount posted
+    is the string that was scored, not the frames' favourite digits under it."""
+    frames, grey = frames_for("4412")
+    eight = ALPHABET.index("8") + 1
+    for t in (7, 8):
+        frames.probs[t, eight] = 0.1
+        frames.probs[t] /= frames.probs[t].sum()
+    chars = aligned_chars(frames, "4482")
+    assert chars is not None
+    glyphs = glyphs_of(frames, grey, chars)
+    assert [g.char for g in glyphs] == list("4482")
+    assert glyphs[2].confidence == pytest.approx(frames.probs[7, eight], rel=1e-6)
+    assert assemble(glyphs).amount == "4482.00"
+    assert read_frames(frames, grey).amount == "4412.00"  # the best path is still the frames' digits
 
 
 def test_a_point_written_against_the_next_digit_is_put_back() -> None:
