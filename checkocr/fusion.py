@@ -9,10 +9,11 @@ shape less often but drops or doubles one now and then. So every candidate amoun
 - ``field_logp``: log P(the candidate's digits | the field's frames), with every mark (".", "-", "$",
   ...) folded into the blank, so that a reader that saw a separator and one that did not are not
   punished for the separator, only for the digits;
-- ``digit_logp``: log P(the candidate's digits | the digit path's per-digit distributions), aligned
-  digit by digit; a candidate with more or fewer digits than the digit path cut pays
-  ``LENGTH_MISMATCH`` per digit of difference (the split is what was wrong, not a class);
-- the candidate with the largest sum wins.
+- ``digit_logp``: log P(the candidate's digits | the digit path's per-digit distributions) along
+  their best alignment; a digit the digit path did not cut, or a glyph it cut that the candidate
+  does not have, pays ``LENGTH_MISMATCH`` (the split is what was wrong, not a class);
+- the candidate with the largest ``field_logp + w * digit_logp`` wins (``w`` from the card, another
+  where the digit path read raised cents).
 
 The confidence is a probability that the amount is right: small gradient-boosted trees (ten fits
 averaged into one card) over a few facts of the choice (both scores, whether the two readers agreed,
@@ -39,7 +40,7 @@ from checkocr.schemas import Character
 
 N_BEST = 5
 BEAM_WIDTH = 8
-LENGTH_MISMATCH = math.log(0.01)  # per digit the digit path cut more or fewer than the candidate has
+LENGTH_MISMATCH = math.log(0.01)  # per digit or glyph left unmatched between the candidate and the digit path
 SCORE_FLOOR = -60.0  # scores are clipped here: below it a candidate is simply impossible
 ALTERNATIVE_MIN = 0.05  # a digit path alternative becomes a candidate from this probability up
 BASE_FEATURES = (
