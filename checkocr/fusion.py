@@ -155,6 +155,11 @@ class DigitTable:
             [{d: math.log(max(p, 1e-9)) for d, p in digit_distribution(c).items()} for c in digit_chars]
         )
 
+    @classmethod
+    def of_reading(cls, reading: Assembly) -> DigitTable:
+        """The table of a digit path reading's digit glyphs (its marks are not scored)."""
+        return cls.of([c for c in reading.characters if c.kind == "digit"])
+
 
 def amount_digits(text: str) -> str:
     """The digits of a string that count for the amount: those of a "/100" fraction tail do not."""
@@ -221,7 +226,7 @@ def candidates(
 ) -> list[Candidate]:
     """Every candidate reading, one per amount digit string, each scored by both readers."""
     merged = digit_frames(frames)
-    digit_chars = DigitTable.of([c for c in digit_reading.characters if c.kind == "digit"])
+    digit_table = DigitTable.of_reading(digit_reading)
     field_text = render(field_reading.characters, frames.alphabet)
     digit_text = render(digit_reading.characters, frames.alphabet)
     texts: dict[str, set[str]] = {}
@@ -265,10 +270,10 @@ def candidates(
         # for the amount's digits with and without it.
         written = written_digits(text)
         field_logp = field_logp_of(digits)
-        digit_logp = digit_path_logp(digit_chars, digits)
+        digit_logp = digit_path_logp(digit_table, digits)
         if written != digits:
             field_logp = max(field_logp, field_logp_of(written))
-            digit_logp = max(digit_logp, digit_path_logp(digit_chars, written))
+            digit_logp = max(digit_logp, digit_path_logp(digit_table, written))
         candidate = Candidate(text, assembly, field_logp, digit_logp, sources)
         # The same digits laid out differently ("147552" or 1475 with raised 52, "31751" or
         # "317 51/100"): the layout is a question of glyph geometry, which the digit path measures
@@ -282,7 +287,7 @@ def candidates(
             kept.sources |= sources
     found = list(by_digits.values())
     no_amount = Assembly(None, None, 0.0, [], reason="neither reader found an amount in the field")
-    found.append(Candidate("", no_amount, field_logp_of(""), digit_path_logp(digit_chars, ""), {"none"}))
+    found.append(Candidate("", no_amount, field_logp_of(""), digit_path_logp(digit_table, ""), {"none"}))
     return found
 
 
@@ -379,12 +384,12 @@ def keyed_facts(
     """The calibrator's inputs as if the keyed amount were the reading: its scores under both readers,
     and each reader's own confidence when it read that amount on its own (the floor when it did not)."""
     merged = digit_frames(frames)
-    digit_chars = DigitTable.of([c for c in digit_reading.characters if c.kind == "digit"])
+    digit_table = DigitTable.of_reading(digit_reading)
     best: tuple[float, float, str] | None = None
     for digits in candidate_digit_strings(keyed):
         written = [digits, digits + "100"] if len(digits) > 2 else [digits]  # "56/100" writes a "100"
         field_logp = max(field_digit_logp(merged, text) for text in written)
-        digit_logp = digit_path_logp(digit_chars, digits)
+        digit_logp = digit_path_logp(digit_table, digits)
         if best is None or field_logp + digit_weight * digit_logp > best[0] + digit_weight * best[1]:
             best = (field_logp, digit_logp, digits)
     assert best is not None
