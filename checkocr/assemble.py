@@ -220,15 +220,19 @@ def tail_marks(glyphs: Sequence[Glyph]) -> int:
     return count
 
 
-def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto") -> Assembly:
-    """The amount, integer cents, confidence and characters of a left-to-right glyph list."""
+def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", in_order: bool = False) -> Assembly:
+    """The amount, integer cents, confidence and characters of a glyph list, put left to right by
+    their boxes; ``in_order``: already in reading order (the field model's characters, whose CTC
+    order is exact where their boxes are not: a point firing over the digit after it, two digits
+    written joined sharing one box)."""
     if decimal not in DECIMALS:
         raise AssemblyError(f"decimal must be 'auto', '.' or ',', not {decimal!r}")
     work = list(glyphs)
     for glyph in work:  # checked before sorting, which reads .bbox
         if not isinstance(glyph, Glyph):
             raise AssemblyError(f"expected Glyph objects, got {type(glyph).__name__}")
-    work.sort(key=lambda g: g.bbox[0])
+    if not in_order:
+        work.sort(key=lambda g: g.bbox[0])
     has_fraction = mark_fraction(work) or any(g.kind == "fraction" and g.char == "/" for g in work)
     mark_terminators(work)
     characters = [to_character(g) for g in work]

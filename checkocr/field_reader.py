@@ -63,11 +63,23 @@ NEAREST_INK_FRAMES = 1.5
 # The last characters can fire two or three frames after their glyph (raised cents at the end of a
 # long field): on blank paper, ink this many frames to the left is still theirs.
 LATE_INK_FRAMES = 3.0
+# Two pieces about as near (within this many frames): the one the character before did not take.
+TIE_FRAMES = 0.25
 # A horizontal run at least this share of the ink pieces' median height is a line (a box edge, the
 # underline under raised cents), not part of a glyph; the crop's height would miss an underline as
 # long as two small cents in a tall crop.
 LINE_MIN_HEIGHTS = 1.0
 LINE_MAX_THICKNESS = 0.4  # of that median height: a thicker run is a filled glyph or a blot
+# A flat run that is a stroke of a glyph stays in the glyph (``glyph_stroke``): no wider than this
+# share of its piece's height, the rest of the piece one body at least STROKE_BODY_HEIGHT of that
+# height (parts shorter than STROKE_PART_HEIGHT are a hook or edge rows, ignored), below the run or
+# over it with ink below the run too.
+STROKE_MAX_WIDTH = 1.5
+STROKE_BODY_HEIGHT = 0.5
+STROKE_PART_HEIGHT = 0.25
+STROKE_INK_BELOW = 0.5  # of the run's thickness: a glyph's ink below a run, not a line's ragged edge
+STROKE_MIN_BELOW_PX = 3
+STROKE_BELOW_WITHIN = 0.75  # of that ink's columns under the run (not a tail crossing an underline)
 FRACTION_TAIL = "100"
 FRACTION_CENTS = 2  # digits before a fraction's slash: the cents, and any dollars before them
 MIN_PIECE_SHARE = 0.05  # ink pieces smaller than this share of the largest are specks, not glyphs
@@ -87,8 +99,52 @@ def ink_mask(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     _, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     thin = np.flatnonzero(stats[:, 3] <= LINE_MAX_THICKNESS * height)
     thin = thin[thin > 0]
+    if len(thin):
+        _, piece_labels, piece_stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        strokes = [k for k in thin if glyph_stroke(labels == k, piece_labels, piece_stats)]
+        thin = np.setdiff1d(thin, strokes)
     lines = np.isin(labels, thin)
     return (mask > 0) & ~lines, stats[thin, :4].reshape(-1, 4)
+
+
+def glyph_stroke(run: np.ndarray, piece_labels: np.ndarray, piece_stats: np.ndarray) -> bool:
+    """Whether a flat run is a stroke of the glyph it belongs to and not a line: the bar of a "7" or
+    the top of a "5" (the rest of the piece hangs below the run), a thick "0"'s flat bottom (its ink
+    goes on below the run). The run is no wider than STROKE_MAX_WIDTH of its ink piece's height; the
+    rest of the piece is one body at least STROKE_BODY_HEIGHT of that height (parts shorter than
+    STROKE_PART_HEIGHT of it, such as the hook at a bar's end, do not count), under the run or over
+    it with ink below the run, at least half its thickness deep (STROKE_INK_BELOW) and under the
+    run's own columns (STROKE_BELOW_WITHIN: a digit's tail crossing an underline sticks out).
+
+    Taken out as a line, such a stroke makes the digit look short and cents beside it no smaller than
+    it ("7^00" read 700.00). A line under the writing (an underline under raised cents, a box's
+    bottom edge) has only its ragged edge below it, and a box's top edge is far wider than the
+    digits that touch it. A flat stroke at a glyph's foot (the base of a "2") is not told apart: an
+    underline under two cents written joined and touching it looks the same there."""
+    ys, xs = np.nonzero(run)
+    piece = int(np.bincount(piece_labels[ys, xs]).argmax())
+    px, py, pw, ph = (int(v) for v in piece_stats[piece, :4])
+    if int(xs.max()) + 1 - int(xs.min()) > STROKE_MAX_WIDTH * ph:
+        return False
+    window = (slice(py, py + ph), slice(px, px + pw))
+    # The run's ragged edge rows go with it: one row above and below.
+    without_run = cv2.dilate(run[window].astype(np.uint8), np.ones((3, 1), np.uint8)) == 0
+    rest = ((piece_labels[window] == piece) & without_run).astype(np.uint8)
+    count, _, parts, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    parts = parts[1:count]
+    bodies = parts[parts[:, 3] >= STROKE_PART_HEIGHT * ph]
+    if len(bodies) != 1 or bodies[0, 3] < STROKE_BODY_HEIGHT * ph:
+        return False
+    top, bottom = int(ys.min()) - py, int(ys.max()) - py
+    if bodies[0, 1] + bodies[0, 3] / 2 > (top + bottom) / 2:
+        return True  # the body hangs from the run
+    x0, x1 = int(xs.min()) - px, int(xs.max()) + 1 - px
+    deep = max(STROKE_MIN_BELOW_PX, STROKE_INK_BELOW * (bottom - top + 1))
+    for x, y, w, h in parts[:, :4]:
+        within = max(0, min(x + w, x1) - max(x, x0)) / w
+        if y > bottom and y + h - 1 - bottom >= deep and within >= STROKE_BELOW_WITHIN:
+            return True  # the glyph goes on below the run, under it
+    return False
 
 
 def sizeable_pieces(mask: np.ndarray) -> np.ndarray:
@@ -147,11 +203,13 @@ class Ink:
         return sliver(self.pieces), sliver(self.digit_pieces)
 
 
-def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink) -> BBox:
+def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink, taken: BBox | None = None) -> BBox:
     """The crop box of one character: the ink pieces under the middle of its frames' columns (a CTC
     character fires on a few frames, narrower than the glyph, and late: see PEAK_LAG_FRAMES), else the
-    nearest piece (further to the left than to the right: LATE_INK_FRAMES), else those columns'
-    inked rows. A digit never takes a piece flatter than SLIVER_HEIGHT of the pieces' median height."""
+    nearest piece (further to the left than to the right: LATE_INK_FRAMES; of two about as near,
+    TIE_FRAMES, a digit takes the one the character before did not take: ``taken``, its box), else
+    those columns' inked rows. A digit never takes a piece flatter than SLIVER_HEIGHT of the pieces'
+    median height."""
     x0, x1 = frames.columns(char.first_frame, char.last_frame)
     middle = (x0 + x1) / 2 - PEAK_LAG_FRAMES * frames.frame_width
     # A digit is never a flat remnant of a ruled line (an underline's edge rows left beside a cent).
@@ -165,8 +223,16 @@ def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink) -> BBox:
     if not under and len(pieces):
         gaps = np.maximum(xs - middle, 0) + np.maximum(middle - (xs + ws), 0)
         reach = np.where(xs + ws <= middle, LATE_INK_FRAMES, NEAREST_INK_FRAMES) * frames.frame_width
-        if (gaps <= reach).any():
-            under = [int(np.where(gaps <= reach, gaps, np.inf).argmin())]
+        near = gaps <= reach
+        if near.any():
+            nearest = int(np.where(near, gaps, np.inf).argmin())
+            if is_digit and taken is not None:  # a cent beside the digit before is its own piece
+                tx, _ty, tw, _th = taken
+                free = near & ~((xs >= tx) & (xs + ws <= tx + tw))
+                free &= gaps <= gaps[nearest] + TIE_FRAMES * frames.frame_width
+                if free.any():
+                    nearest = int(np.where(free, gaps, np.inf).argmin())
+            under = [nearest]
     if under:
         left = min(int(xs[i]) for i in under)
         top = min(int(ys[i]) for i in under)
@@ -308,7 +374,9 @@ def glyphs_of(
     """Decoded characters as glyphs (boxes in image pixels via ``to_image``), left to right."""
     text = "".join(frames.alphabet[c.label - 1] for c in chars)
     ink = Ink.of(grey)
-    boxes = [char_box(frames, c, ink) for c in chars]
+    boxes: list[BBox] = []
+    for char in chars:
+        boxes.append(char_box(frames, char, ink, boxes[-1] if boxes else None))
     digit_at = [i for i, ch in enumerate(text) if ch in DIGITS]
     lifted = not ends_in_thousands_group(text) and raised_cents([boxes[i] for i in digit_at], ink.lines)
     raised = set(digit_at[-2:]) if lifted else set()
@@ -352,4 +420,4 @@ def read_frames(
 ) -> Assembly:
     """The field model's reading of one field, assembled by the same rules as the digit path's."""
     glyphs = field_glyphs(frames, grey, to_image)
-    return assemble(glyphs, decimal=decimal)
+    return assemble(glyphs, decimal=decimal, in_order=True)

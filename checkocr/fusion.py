@@ -261,7 +261,7 @@ def candidates(
             chars = aligned_chars(frames, text)
             if chars is None:
                 continue
-            assembly = assemble(glyphs_of(frames, ink, chars, to_image), decimal=decimal)
+            assembly = assemble(glyphs_of(frames, ink, chars, to_image), decimal=decimal, in_order=True)
         if assembly.amount_cents is None:
             continue
         digits = amount_digits(text)

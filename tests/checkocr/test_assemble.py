@@ -217,3 +217,15 @@ def test_more_marks_after_the_last_digit_than_anyone_writes_is_doubtful(text: st
     digits = sum(ch.isdigit() for ch in text)
     expected = 0.99**digits * (CROWDED_TAIL if crowded else 1.0)
     assert result.confidence == pytest.approx(expected, abs=1e-5)
+
+
+def test_glyphs_in_reading_order_keep_it_where_their_boxes_do_not() -> None:
+    """Synthetic "2,111.00": the last "1" and the first "0" written joined share one box, which starts
+    right of the point's own; the field model's order is exact, its boxes are not."""
+    glyphs = layout("11.00")
+    one, point = glyphs[1], glyphs[2]
+    shared = (point.bbox[0] + 10, 0, 60, H)
+    glyphs[1] = Glyph("digit", "1", one.confidence, shared, one.probabilities)
+    glyphs[3] = Glyph("digit", "0", glyphs[3].confidence, shared, glyphs[3].probabilities)
+    assert assemble(glyphs).amount == "1100.00"  # by boxes: "1.100"
+    assert assemble(glyphs, in_order=True).amount == "11.00"

@@ -11,7 +11,15 @@ from checkocr.assemble import assemble
 from checkocr.classifier import DigitClassifier
 from checkocr.field_crop import FieldCrop, given_field
 from checkocr.field_model import FieldFrames, FieldModel
-from checkocr.field_reader import Ink, aligned_chars, field_glyphs, fraction_positions, glyphs_of, read_frames
+from checkocr.field_reader import (
+    Ink,
+    aligned_chars,
+    field_glyphs,
+    fraction_positions,
+    glyphs_of,
+    ink_mask,
+    read_frames,
+)
 from checkocr.reader import Reader
 from segmentation.locate import FieldLocation
 
@@ -263,6 +271,63 @@ def test_a_digit_never_takes_a_flat_remnant_of_an_underline_for_its_box() -> Non
     grey[5:20, 30:40] = 0  # the "0", written before its frames
     grey[30:31, 42:54] = 0  # the underline's leftover row, under the "0"'s frames
     assert field_glyphs(frames, grey)[1].bbox == (30, 5, 10, 15)
+
+
+def test_the_bar_of_a_seven_stays_in_the_seven() -> None:
+    """Synthetic "7^00" (read 700.00 at 0.99): the 7's bar, as long as a cent is tall, was taken out
+    as a line; the 7 kept only the hook at the bar's end under its frames and looked smaller than the
+    cents."""
+    frames, grey = frames_for("700")
+    grey[8:12, 10:34] = 0  # the bar
+    grey[12:18, 10:14] = 0  # the hook at its left end
+    grey[12:38, 26:30] = 0  # the stem, hanging from its right end
+    ink(grey, frames, 1, (6, 20))
+    ink(grey, frames, 2, (6, 20))
+    glyphs = field_glyphs(frames, grey)
+    assert glyphs[0].bbox == (10, 8, 24, 30)
+    assert read_frames(frames, grey).amount == "7.00"
+
+
+def test_only_a_flat_run_with_one_body_hanging_from_it_is_a_glyphs_stroke() -> None:
+    def runs_kept(grey: np.ndarray) -> bool:
+        mask, lines = ink_mask(grey)
+        return not len(lines) and bool(mask[9, 20])
+
+    grey = np.full((40, 120), 255, np.uint8)
+    grey[8:12, 10:34] = 0
+    grey[12:38, 26:30] = 0  # a "7": its bar stays
+    assert runs_kept(grey)
+    grey[12:30, 12:16] = 0  # a second body under the bar (a cent touching a 7's bar): a line
+    assert not runs_kept(grey)
+    grey = np.full((40, 120), 255, np.uint8)
+    grey[8:12, 10:34] = 0
+    grey[0:8, 26:30] = 0  # ink over the run, none below: an underline under a cent
+    assert not runs_kept(grey)
+    grey = np.full((40, 120), 255, np.uint8)
+    grey[0:32, 10:34] = 0
+    grey[4:22, 14:30] = 255  # a thick "0": its top band stays, its flat bottom band alone is a line...
+    mask, lines = ink_mask(grey)
+    assert mask[2, 20] and [y for _, y, _, _ in lines] == [22]
+    grey[32:37, 16:28] = 0  # ...and part of the glyph where its ink goes on below the band
+    mask, lines = ink_mask(grey)
+    assert not len(lines) and mask[27, 20]
+    grey = np.full((40, 120), 255, np.uint8)
+    grey[8:12, 0:120] = 0
+    grey[12:38, 26:30] = 0
+    grey[12:38, 60:64] = 0  # a box's top edge, far wider than the digits hanging from it
+    assert not runs_kept(grey)
+
+
+def test_a_cent_beside_the_digit_before_it_takes_its_own_piece() -> None:
+    """Synthetic "10^19": the first cent fired right of the "0", nearer to the end of the "0" than to
+    its own small ink; it took the 0's box and the cents did not look raised."""
+    frames, grey = frames_for("1019")
+    grey[5:35, 12:20] = 0
+    grey[5:35, 40:70] = 0  # the "0", ending 6 columns left of the next character's middle
+    grey[5:20, 83:86] = 0  # the raised "1", 7 columns right of it
+    grey[5:20, 100:112] = 0
+    assert field_glyphs(frames, grey)[2].bbox == (83, 5, 3, 15)
+    assert read_frames(frames, grey).amount == "10.19"
 
 
 def test_boxes_are_the_frames_columns_and_the_inks_rows() -> None:
