@@ -119,8 +119,8 @@ def glyph_stroke(run: np.ndarray, piece_labels: np.ndarray, piece_stats: np.ndar
     Taken out as a line, such a stroke makes the digit look short and cents beside it no smaller than
     it ("7^00" read 700.00). A line under the writing (an underline under raised cents, a box's
     bottom edge) has only its ragged edge below it, and a box's top edge is far wider than the
-    digits that touch it. A flat stroke at a glyph's foot (the base of a "2") is not told apart: an
-    underline under two cents written joined and touching it looks the same there."""
+    digits that touch it. A flat stroke at a glyph's foot with nothing under it (the base of a "2")
+    is not told apart: an underline under two cents written joined and touching it looks the same."""
     ys, xs = np.nonzero(run)
     piece = int(np.bincount(piece_labels[ys, xs]).argmax())
     px, py, pw, ph = (int(v) for v in piece_stats[piece, :4])
