@@ -54,6 +54,9 @@ UNDERLINE_MAX_GAP = 0.6  # of the others' median height: how far below the cents
 UNDERLINE_MIN_THICKNESS = 0.08
 UNDERLINE_OVERHANG = 0.5
 POINT_MARKS = ".,"
+# Marks that close an amount in whole units. Not "/": raised cents before a fraction's lost "100"
+# ("12^34/") end in a slash.
+TERMINATOR_MARKS = ("-", "=")
 LOST_POINT = 0.3  # a point's or comma's probability in one frame that puts a dropped point back
 # A CTC character fires late: its frames' middle lies at about three quarters of the glyph's width
 # (median 0.4 frames right of the glyph's centre on synthetic checks), so a box is sought this many
@@ -211,7 +214,7 @@ def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink, taken: BBox | Non
     those columns' inked rows. A digit never takes a piece flatter than SLIVER_HEIGHT of the pieces'
     median height."""
     x0, x1 = frames.columns(char.first_frame, char.last_frame)
-    middle = (x0 + x1) / 2 - PEAK_LAG_FRAMES * frames.frame_width
+    middle = char_middle(frames, char)
     # A digit is never a flat remnant of a ruled line (an underline's edge rows left beside a cent).
     is_digit = frames.alphabet[char.label - 1] in DIGITS
     pieces = ink.digit_pieces if is_digit else ink.pieces
@@ -378,7 +381,18 @@ def glyphs_of(
     for char in chars:
         boxes.append(char_box(frames, char, ink, boxes[-1] if boxes else None))
     digit_at = [i for i, ch in enumerate(text) if ch in DIGITS]
-    lifted = not ends_in_thousands_group(text) and raised_cents([boxes[i] for i in digit_at], ink.lines)
+    if len(digit_at) >= 3 and boxes[digit_at[-3]] == boxes[digit_at[-2]]:
+        # The last dollar digit and the first cent written touching: one piece, one box for both.
+        before, first_cent = digit_at[-3], digit_at[-2]
+        middles = [char_middle(frames, chars[i]) for i in (before, first_cent)]
+        halves = split_box(ink.mask, boxes[before], round(sum(middles) / 2))
+        if halves is not None:
+            boxes[before], boxes[first_cent] = halves
+    lifted = (
+        not closed_by_terminator(text)
+        and not ends_in_thousands_group(text)
+        and raised_cents([boxes[i] for i in digit_at], ink.lines)
+    )
     raised = set(digit_at[-2:]) if lifted else set()
     fraction = fraction_positions(text)
     glyphs = []
@@ -393,6 +407,37 @@ def glyphs_of(
         else:
             glyphs.append(Glyph(MARK_KINDS.get(ch, "unknown"), ch, char.probability, bbox))
     return glyphs
+
+
+def char_middle(frames: FieldFrames, char: DecodedChar) -> float:
+    """The column where a character's glyph is sought: its frames' middle, PEAK_LAG_FRAMES left."""
+    x0, x1 = frames.columns(char.first_frame, char.last_frame)
+    return (x0 + x1) / 2 - PEAK_LAG_FRAMES * frames.frame_width
+
+
+def split_box(mask: np.ndarray, box: BBox, column: int) -> tuple[BBox, BBox] | None:
+    """A box two characters share, cut at ``column`` into the ink on each side (None when a side has
+    none). The last dollar digit and the first cent written touching are one piece; both took its
+    full height, and the cents never looked raised ("63^00" read 6300.00)."""
+    x, y, w, h = box
+    if not x < column < x + w:
+        return None
+    sides = []
+    for left, right in ((x, column), (column, x + w)):
+        rows, cols = np.nonzero(mask[y : y + h, left:right])
+        if not rows.size:
+            return None
+        top, first = int(rows.min()), int(cols.min())
+        sides.append((left + first, y + top, int(cols.max()) + 1 - first, int(rows.max()) + 1 - top))
+    return sides[0], sides[1]
+
+
+def closed_by_terminator(text: str) -> bool:
+    """Whether the amount ends in a terminator ("15700-", "1234.-", "88,00,000/-" ends in "-"): it
+    closes an amount in whole units, whose last digits are never cents however they are written
+    (ORAND `a_car_000929` "15700-", its small zeros joined to the "7": cut off it, they stood
+    small and high)."""
+    return text.rstrip().endswith(TERMINATOR_MARKS)
 
 
 def fraction_positions(text: str) -> set[int]:

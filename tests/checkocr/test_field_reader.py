@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -328,6 +329,27 @@ def test_a_cent_beside_the_digit_before_it_takes_its_own_piece() -> None:
     grey[5:20, 100:112] = 0
     assert field_glyphs(frames, grey)[2].bbox == (83, 5, 3, 15)
     assert read_frames(frames, grey).amount == "10.19"
+
+
+def test_a_first_cent_written_touching_the_digit_before_it_gets_its_own_box() -> None:
+    """Synthetic "63^00" and "2754^00": the first cent touched the last digit of the dollars, both
+    characters took the one piece's full-height box, and the cents did not look raised."""
+    frames, grey = frames_for("100")
+    grey[5:35, 14:18] = 0  # the "1"
+    cv2.line(grey, (17, 30), (44, 16), 0, 2)  # its stroke running on up into the first cent
+    for centre in (49, 79):
+        cv2.circle(grey, (centre, 12), 7, 0, -1)  # the cents, small and high
+    glyphs = field_glyphs(frames, grey)
+    assert glyphs[0].bbox == (14, 5, 17, 30) and glyphs[1].bbox == (31, 5, 26, 20)
+    assert read_frames(frames, grey).amount == "1.00"
+
+
+def test_an_amount_closed_by_a_terminator_has_no_raised_cents() -> None:
+    """ORAND a_car_000929 "15700-": small zeros written high after the "7" are not cents."""
+    frames, grey = written("15700-", [(10, 38)] * 3 + [(2, 16)] * 2 + [(20, 23)])
+    assert read_frames(frames, grey).amount == "15700.00"
+    frames, grey = written("15700", [(10, 38)] * 3 + [(2, 16)] * 2)
+    assert read_frames(frames, grey).amount == "157.00"
 
 
 def test_boxes_are_the_frames_columns_and_the_inks_rows() -> None:
