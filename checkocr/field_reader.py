@@ -102,15 +102,29 @@ def ink_mask(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     _, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     thin = np.flatnonzero(stats[:, 3] <= LINE_MAX_THICKNESS * height)
     thin = thin[thin > 0]
-    if len(thin):
+    # A stroke is no wider than STROKE_MAX_WIDTH of its piece's height, so never than that of the
+    # crop's: rules across the crop are lines without a look at the pieces.
+    short = thin[stats[thin, 2] <= STROKE_MAX_WIDTH * grey.shape[0]]
+    if len(short):
         _, piece_labels, piece_stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        strokes = [k for k in thin if glyph_stroke(labels == k, piece_labels, piece_stats)]
+        strokes = [
+            k for k in short if glyph_stroke(run_pixels(labels, k, stats[k]), piece_labels, piece_stats)
+        ]
         thin = np.setdiff1d(thin, strokes)
     lines = np.isin(labels, thin)
     return (mask > 0) & ~lines, stats[thin, :4].reshape(-1, 4)
 
 
-def glyph_stroke(run: np.ndarray, piece_labels: np.ndarray, piece_stats: np.ndarray) -> bool:
+def run_pixels(labels: np.ndarray, label: int, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of one labelled run, looked up within its own box."""
+    x, y, w, h = (int(v) for v in stats[:4])
+    ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
+    return ys + y, xs + x
+
+
+def glyph_stroke(
+    run: tuple[np.ndarray, np.ndarray], piece_labels: np.ndarray, piece_stats: np.ndarray
+) -> bool:
     """Whether a flat run is a stroke of the glyph it belongs to and not a line: the bar of a "7" or
     the top of a "5" (the rest of the piece hangs below the run), a thick "0"'s flat bottom (its ink
     goes on below the run). The run is no wider than STROKE_MAX_WIDTH of its ink piece's height; the
@@ -123,15 +137,18 @@ def glyph_stroke(run: np.ndarray, piece_labels: np.ndarray, piece_stats: np.ndar
     it ("7^00" read 700.00). A line under the writing (an underline under raised cents, a box's
     bottom edge) has only its ragged edge below it, and a box's top edge is far wider than the
     digits that touch it. A flat stroke at a glyph's foot with nothing under it (the base of a "2")
-    is not told apart: an underline under two cents written joined and touching it looks the same."""
-    ys, xs = np.nonzero(run)
+    is not told apart: an underline under two cents written joined and touching it looks the same.
+    ``run``: its (rows, columns), as ``run_pixels`` gives them."""
+    ys, xs = run
     piece = int(np.bincount(piece_labels[ys, xs]).argmax())
     px, py, pw, ph = (int(v) for v in piece_stats[piece, :4])
     if int(xs.max()) + 1 - int(xs.min()) > STROKE_MAX_WIDTH * ph:
         return False
     window = (slice(py, py + ph), slice(px, px + pw))
+    in_window = np.zeros((ph, pw), np.uint8)
+    in_window[ys - py, xs - px] = 1
     # The run's ragged edge rows go with it: one row above and below.
-    without_run = cv2.dilate(run[window].astype(np.uint8), np.ones((3, 1), np.uint8)) == 0
+    without_run = cv2.dilate(in_window, np.ones((3, 1), np.uint8)) == 0
     rest = ((piece_labels[window] == piece) & without_run).astype(np.uint8)
     count, _, parts, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
     parts = parts[1:count]
