@@ -398,13 +398,8 @@ def glyphs_of(
     for char in chars:
         boxes.append(char_box(frames, char, ink, boxes[-1] if boxes else None))
     digit_at = [i for i, ch in enumerate(text) if ch in DIGITS]
-    if len(digit_at) >= 3 and boxes[digit_at[-3]] == boxes[digit_at[-2]]:
-        # The last dollar digit and the first cent written touching: one piece, one box for both.
-        before, first_cent = digit_at[-3], digit_at[-2]
-        middles = [char_middle(frames, chars[i]) for i in (before, first_cent)]
-        halves = split_box(ink.mask, boxes[before], round(sum(middles) / 2))
-        if halves is not None:
-            boxes[before], boxes[first_cent] = halves
+    if len(digit_at) >= 3:
+        boxes = with_first_cent_cut(frames, chars, boxes, digit_at[-3], digit_at[-2], ink.mask)
     lifted = (
         not closed_by_terminator(text)
         and not ends_in_thousands_group(text)
@@ -430,6 +425,28 @@ def char_middle(frames: FieldFrames, char: DecodedChar) -> float:
     """The column where a character's glyph is sought: its frames' middle, PEAK_LAG_FRAMES left."""
     x0, x1 = frames.columns(char.first_frame, char.last_frame)
     return (x0 + x1) / 2 - PEAK_LAG_FRAMES * frames.frame_width
+
+
+def with_first_cent_cut(
+    frames: FieldFrames,
+    chars: list[DecodedChar],
+    boxes: list[BBox],
+    before: int,
+    after: int,
+    mask: np.ndarray,
+) -> list[BBox]:
+    """``boxes`` with the one box that the last dollar digit (``before``) and the first cent
+    (``after``) share, when they were written touching, cut between their frames' middles
+    (``split_box``)."""
+    if boxes[before] != boxes[after]:
+        return boxes
+    column = round((char_middle(frames, chars[before]) + char_middle(frames, chars[after])) / 2)
+    halves = split_box(mask, boxes[before], column)
+    if halves is None:
+        return boxes
+    cut = list(boxes)
+    cut[before], cut[after] = halves
+    return cut
 
 
 def split_box(mask: np.ndarray, box: BBox, column: int) -> tuple[BBox, BBox] | None:
