@@ -95,7 +95,9 @@ def ink_mask(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     raised cents or a box edge is not part of a glyph); where the lines run is a layout fact of its
     own (``underlined``)."""
     _, mask = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    height = piece_height(mask)
+    # One pass over the pieces serves the digits' height and the glyph-stroke test.
+    _, piece_labels, piece_stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    height = piece_height(sizeable(piece_stats), grey.shape[0])
     # Odd: an even kernel's off-centre anchor leaves a line's last column behind, glued to the glyph.
     line_length = max(9, min(grey.shape[0] // 2, round(LINE_MIN_HEIGHTS * height))) | 1
     runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (line_length, 1)))
@@ -106,7 +108,6 @@ def ink_mask(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # crop's: rules across the crop are lines without a look at the pieces.
     short = thin[stats[thin, 2] <= STROKE_MAX_WIDTH * grey.shape[0]]
     if len(short):
-        _, piece_labels, piece_stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         strokes = [
             k for k in short if glyph_stroke(run_pixels(labels, k, stats[k]), piece_labels, piece_stats)
         ]
@@ -169,15 +170,19 @@ def glyph_stroke(
 
 def sizeable_pieces(mask: np.ndarray) -> np.ndarray:
     """[k, 5] x, y, w, h, area of the mask's connected pieces that are not specks (MIN_PIECE_SHARE)."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    pieces = stats[1:count]
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    return sizeable(stats)
+
+
+def sizeable(stats: np.ndarray) -> np.ndarray:
+    """The rows of ``connectedComponentsWithStats`` stats (background first) that are not specks."""
+    pieces = stats[1:]
     return pieces[pieces[:, 4] >= MIN_PIECE_SHARE * max(1, int(pieces[:, 4].max(initial=1)))]
 
 
-def piece_height(mask: np.ndarray) -> float:
-    """The median height of the mask's sizeable connected pieces (the crop's height when it has none)."""
-    pieces = sizeable_pieces(mask)
-    return float(np.median(pieces[:, 3])) if len(pieces) else float(mask.shape[0])
+def piece_height(pieces: np.ndarray, crop_height: int) -> float:
+    """The median height of sizeable pieces (the crop's height when there are none)."""
+    return float(np.median(pieces[:, 3])) if len(pieces) else float(crop_height)
 
 
 @dataclass(frozen=True)
