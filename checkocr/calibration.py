@@ -75,9 +75,13 @@ class FusionCard(BaseModel):
 
     def digit_weight_for(self, raised_cents: bool) -> float:
         """The digit path's weight in the choice for a digit reading with or without raised cents."""
-        if raised_cents and self.digit_weight_raised_cents is not None:
-            return self.digit_weight_raised_cents
-        return self.digit_weight
+        return digit_weight_for(raised_cents, self.digit_weight, self.digit_weight_raised_cents)
+
+
+def digit_weight_for(raised_cents: bool, weight: float, raised_weight: float | None) -> float:
+    """``raised_weight`` for a digit reading with raised cents when there is one, else ``weight``:
+    one rule for the served card and for the fit that chooses its weights."""
+    return raised_weight if raised_cents and raised_weight is not None else weight
 
 
 class Calibrator:

@@ -32,7 +32,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold
 
 from checkocr.assemble import Assembly
-from checkocr.calibration import Calibrator, FusionCard
+from checkocr.calibration import Calibrator, FusionCard, digit_weight_for
 from checkocr.classifier import DigitClassifier
 from checkocr.config import DEFAULT_FIELD_MODEL_PATH, DEFAULT_FUSION_CARD_PATH, DEFAULT_MODEL_PATH, Settings
 from checkocr.field_crop import clean_crop, cut_field, field_model_input
@@ -89,7 +89,7 @@ class Item:
     ) -> tuple[dict[str, float], bool, bool]:
         """(facts, right?, amount found?) of the fused choice at this digit weight (``raised_weight``
         where the digit path read raised cents, when given)."""
-        use = raised_weight if self.digits_raised_cents and raised_weight is not None else weight
+        use = digit_weight_for(self.digits_raised_cents, weight, raised_weight)
         fused = choose(self.candidates, self.context, use)
         if fused.chosen is None:
             return fused.features, False, False
