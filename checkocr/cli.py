@@ -326,6 +326,13 @@ def train_field(
             help="Export (1 - w) x the trained weights + w x the run's starting weights (0: trained only)",
         ),
     ] = 0.0,
+    final: Annotated[
+        bool,
+        typer.Option(
+            help="Train the final model on every field after the folds (--no-final: stop after the "
+            "folds' out-of-fold frames, all a refit of the fusion card needs)"
+        ),
+    ] = True,
     quick: Annotated[bool, typer.Option(help="A few steps on a handful of fields (about 2 minutes)")] = False,
 ) -> None:
     """Fine-tune the field recogniser (CTC) on real and synthetic amount fields; cross-validate; ONNX."""
@@ -335,6 +342,8 @@ def train_field(
         SynthOptions(formats=formats)  # the generator's own check of the format names
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--check-formats") from None
+    if not final and folds == 0:
+        raise typer.BadParameter("--no-final needs folds to run", param_hint="--folds")
     tuning = training_module("training.field_finetune", "field fine-tuning")
     options = tuning.FieldTrainOptions(
         data_dir=data,
@@ -353,15 +362,20 @@ def train_field(
         start_weight=start_weight,
         quick=quick,
         final_only=folds == 0,
+        cv_only=not final,
     )
     card = run_training(tuning.run, options)
-    cv = card["metrics"].get("cross_validation") or {}
+    cv = card["metrics"].get("cross_validation") or {} if final else {"folds": card["cross_validation"]}
     for row in cv.get("folds", []):
         typer.echo(
             f"fold {row['fold']}: ORAND held-out exact {row['orand']['exact_base']} -> "
             f"{row['orand']['exact_finetuned']} of {row['orand']['held_out']}"
         )
-    typer.echo(f"fine-tuned field model in {out / 'field.onnx'} (card field.json)")
+    if final:
+        typer.echo(f"fine-tuned field model in {out / 'field.onnx'} (card field.json)")
+    else:
+        cv_dir = out.with_name(f"{out.name}-cv")
+        typer.echo(f"fold models and out-of-fold frames in {cv_dir} (oof.npz); no final model (--no-final)")
 
 
 def main() -> None:  # pragma: no cover - console entry

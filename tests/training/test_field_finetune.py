@@ -234,3 +234,13 @@ def test_cli_refuses_an_unknown_check_format_in_one_line(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "unknown amount formats ['roman']" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_refuses_no_final_without_folds_in_one_line(tmp_path: Path) -> None:
+    """--no-final keeps only the folds' out-of-fold frames: with no folds it would do nothing."""
+    result = run_checkocr(
+        "train-field", "--out", str(tmp_path / "out"), "--folds", "0", "--no-final", timeout=120
+    )
+    assert result.returncode == 2
+    assert "--no-final needs folds to run" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
