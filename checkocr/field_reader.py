@@ -331,10 +331,11 @@ def underlined(before: BBox, cents: list[BBox], lines: np.ndarray, height: float
 
 
 def ends_in_thousands_group(text: str) -> bool:
-    """Whether the amount ends in a separator and three digits ("4.057", "39.300.-"): a group of
-    thousands, whose last two digits are never cents however they are written."""
+    """Whether the amount ends in a digit, a separator and three digits ("4.057", "39.300.-"): a
+    group of thousands, whose last two digits are never cents however they are written. A mark with
+    no digit before it groups nothing (",028": a speck before "0^28")."""
     core = text.rstrip("-=.,")
-    return len(core) > 3 and core[-4] in POINT_MARKS and core[-3:].isdigit()
+    return len(core) > 4 and core[-5].isdigit() and core[-4] in POINT_MARKS and core[-3:].isdigit()
 
 
 def field_glyphs(

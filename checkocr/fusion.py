@@ -34,7 +34,14 @@ import numpy as np
 from checkocr.assemble import DIGITS, Assembly, Decimal, assemble
 from checkocr.ctc import BLANK, prefix_beam_search, string_log_probability
 from checkocr.field_model import FieldFrames
-from checkocr.field_reader import Ink, aligned_chars, fraction_positions, glyphs_of
+from checkocr.field_reader import (
+    Ink,
+    aligned_chars,
+    closed_by_terminator,
+    ends_in_thousands_group,
+    fraction_positions,
+    glyphs_of,
+)
 from checkocr.matching import KeyedAmount, candidate_digit_strings, digit_distribution
 from checkocr.schemas import Character
 
@@ -334,16 +341,34 @@ def cents_found(reading: Assembly, other: Assembly) -> bool:
 def prefer_layout(candidate: Candidate, kept: Candidate) -> bool:
     """Between two layouts of the same digits: when they are the two readers' own readings, the one
     that finds cents in them (the smaller amount: a reader misses a small decimal point or the lift
-    of raised cents more often than it invents one); else the digit path's, else the likelier one.
-    The field model's other N-best strings do not count: they try separators anywhere."""
+    of raised cents more often than it invents one), unless the other reader saw the amount closed
+    in whole units; else the digit path's, else the likelier one. The field model's other N-best
+    strings do not count: they try separators anywhere."""
     own = {"field", "digits"}
     if own <= (candidate.sources | kept.sources) and candidate.sources & own and kept.sources & own:
         cents, kept_cents = candidate.assembly.amount_cents, kept.assembly.amount_cents
         if cents is not None and kept_cents is not None and cents != kept_cents:
+            larger = candidate if cents > kept_cents else kept
+            if whole_units(larger):
+                return larger is candidate
             return cents < kept_cents
     if ("digits" in candidate.sources) != ("digits" in kept.sources):
         return "digits" in candidate.sources
     return candidate.score() > kept.score()
+
+
+def whole_units(candidate: Candidate) -> bool:
+    """Whether a reading of a whole amount was closed in whole units as written: a terminator after
+    it ("159,000/-") or a last group of thousands ("4.057"). Its last two digits are then no cents,
+    whatever lift the other reader measured on them (IDRBT "159,000/-": the field reader, which saw
+    neither the comma nor the "/-", took the final zeros for raised cents)."""
+    cents = candidate.assembly.amount_cents
+    text = candidate.text
+    return (
+        cents is not None
+        and cents % 100 == 0
+        and (closed_by_terminator(text) or ends_in_thousands_group(text))
+    )
 
 
 def facts(chosen: Candidate | None, context: Context) -> dict[str, float]:

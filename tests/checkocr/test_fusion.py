@@ -126,6 +126,30 @@ def test_the_field_readers_raised_cents_win_when_both_read_the_same_string() -> 
     assert fused.chosen is not None and fused.chosen.assembly.amount == "1234.56"
 
 
+def test_an_amount_the_other_reader_saw_closed_in_whole_units_has_no_cents() -> None:
+    """IDRBT "159,000/-": the field reader saw neither the comma nor the "/-" and took the final zeros
+    for raised cents; the digit path saw the amount closed, so its last two digits are no cents."""
+    frames, grey = written("159000", [(10, 38)] * 4 + [(2, 16)] * 2)
+    from checkocr.field_reader import read_frames
+
+    field = read_frames(frames, grey)
+    assert field.amount == "1590.00"
+    for closed in ("159,000/-", "159,000"):  # a terminator, or a last group of thousands
+        fused = fuse(frames, grey, field, digit_reading(closed), 1.0)
+        assert fused.chosen is not None and fused.chosen.assembly.amount == "159000.00", closed
+
+
+def test_a_decimal_point_loses_to_a_group_of_thousands_the_other_reader_saw() -> None:
+    """ORAND "69.630" (no cents on these checks): the field reader read a point before "30"."""
+    frames, grey = frames_for("696.30")
+    from checkocr.field_reader import read_frames
+
+    field = read_frames(frames, grey)
+    assert field.amount == "696.30"
+    fused = fuse(frames, grey, field, digit_reading("69.630"), 1.0)
+    assert fused.chosen is not None and fused.chosen.assembly.amount == "69630.00"
+
+
 def test_raised_cents_are_the_digit_paths_two_lifted_digits_of_an_amount() -> None:
     assert has_raised_cents(digit_reading("123456", raised=2))
     assert not has_raised_cents(digit_reading("123456"))
