@@ -126,7 +126,8 @@ def before_asterisk(segments: list[Segment], i: int, ref_h: float, baseline: flo
 
 
 def mark_fraction(segments: list[Segment], ref_h: float) -> None:
-    """A slash after two or more digits, followed only by small digits, is "56/100": cents as a fraction."""
+    """A slash after two or more digits, followed only by small digits low beside it, is "56/100":
+    cents as a fraction. Small digits high beside a leaning "1" are raised cents ("351^00")."""
     digits_seen = 0
     for i, segment in enumerate(segments):
         if segment.kind == "digit" and segment.slash_like and digits_seen >= 2:
@@ -139,6 +140,8 @@ def mark_fraction(segments: list[Segment], ref_h: float) -> None:
                 y = min(s.bbox[1] for s in tail)
                 right = max(s.bbox[0] + s.bbox[2] for s in tail)
                 bottom = max(s.bbox[1] + s.bbox[3] for s in tail)
+                if y + bottom <= 2 * segment.bbox[1] + segment.bbox[3]:
+                    return  # the tail's middle is not below the slash's: raised cents
                 segments[i] = Segment("fraction", segment.bbox, char="/")
                 segments[i + 1 :] = [Segment("fraction", (x, y, right - x, bottom - y), char="100")]
                 return

@@ -167,6 +167,19 @@ def test_fraction_cents_with_small_numerator_are_found() -> None:
     assert [s.char for s in segments[-2:]] == ["/", "100"]
 
 
+def test_small_digits_high_beside_a_leaning_one_are_raised_cents_not_a_fraction() -> None:
+    """ "351^00": the "1" leans like a slash and the cents are small, but they stand high against it,
+    where a fraction's "100" stands low (the test above)."""
+    mask = canvas(420, 100)
+    x = draw(mask, "35", 10, baseline=92, scale=2.0)
+    cv2.line(mask, (x + 10, 92), (x + 30, 38), 255, 4)
+    draw(mask, "00", x + 36, baseline=62, scale=1.1)
+    segments = segment_field(mask, 4.0)
+    assert "f" not in kinds(segments)
+    assert kinds(segments) == "ddddd"
+    assert [s.raised for s in segments] == [False, False, False, True, True]
+
+
 def test_a_wide_digit_read_surely_whole_is_not_cut_for_two_slightly_surer_halves() -> None:
     """A looped "2" one and a half digits wide: its halves read as two confident digits, but a cut has
     to be clearly better than the whole glyph to win."""
