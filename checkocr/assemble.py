@@ -42,6 +42,7 @@ FRACTION_UNRESOLVED = 0.85
 # digit height (ORAND dev: 6 of 7 such readings wrong, one at confidence 0.99).
 TAIL_MARKS_MAX = 3
 CROWDED_TAIL = 0.5
+WHOLE_TERMINATORS = ("-", "=")  # an amount they close is in whole units (".-", "=", "/-")
 
 
 class AssemblyError(ValueError):
@@ -180,12 +181,17 @@ def grouping_regular(groups: Sequence[str]) -> bool:
 
 
 def decide_cents(
-    groups: list[str], marks: list[str], decimal: Decimal
+    groups: list[str], marks: list[str], decimal: Decimal, closed: bool = False
 ) -> tuple[list[str], str | None, float]:
-    """Splits the digit groups into integer groups and a cents string; returns a structure factor."""
+    """Splits the digit groups into integer groups and a cents string; returns a structure factor.
+    ``closed``: a dash or "=" ends the amount, which closes it in whole units ("316.-", "11.32.-"):
+    by position, a mark before its last two digits is then no decimal point, unless nothing but
+    a zero stands before it ("0.05-")."""
     if not marks:
         return groups, None, 1.0
     last_mark, last_group = marks[-1], groups[-1]
+    if closed and decimal == "auto" and int("".join(groups[:-1]) or "0") > 0:
+        return groups, None, 1.0 if grouping_regular(groups) else IRREGULAR_GROUPS
     if decimal in (".", ","):
         if last_mark == decimal and len(last_group) <= 2:
             return groups[:-1], last_group.ljust(2, "0"), 1.0
@@ -202,6 +208,17 @@ def decide_cents(
         return integer, last_group, factor * AMBIGUOUS_DECIMAL
     factor = 1.0 if grouping_regular(groups) else IRREGULAR_GROUPS
     return groups, None, factor
+
+
+def closed_whole(glyphs: Sequence[Glyph]) -> bool:
+    """Whether a dash or "=" follows the last digit of a left-to-right glyph list (after
+    ``mark_terminators``). Not "/": raised cents before a fraction's lost "100" end in one."""
+    for glyph in reversed(glyphs):
+        if glyph.kind == "digit":
+            return False
+        if glyph.kind == "terminator" and glyph.char in WHOLE_TERMINATORS:
+            return True
+    return False
 
 
 def amount_payable(integer: str, cents: str) -> bool:
@@ -261,7 +278,7 @@ def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", in_order: bool 
     else:
         body = [g for g in work if g.kind in ("digit", "separator")]
         groups, marks = split_groups(body)
-        integer_groups, cents, factor = decide_cents(groups, marks, decimal)
+        integer_groups, cents, factor = decide_cents(groups, marks, decimal, closed_whole(work))
 
     integer = "".join(integer_groups).lstrip("0") or "0"
     cents = cents or "00"

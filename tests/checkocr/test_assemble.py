@@ -86,6 +86,13 @@ def layout(text: str, raised_from: int | None = None) -> list[Glyph]:
         ("3.827.", None, "3827.00"),
         ("88,00,000/-", None, "8800000.00"),  # lakh grouping with a "/-" terminator
         ("0.08", None, "0.08"),
+        # a dash or "=" closes an amount in whole units: a point before its last two digits is
+        # grouping or a speck (ORAND "16.13=" is 1613), except after a lone zero
+        ("316.-", None, "316.00"),
+        ("3.16.-", None, "316.00"),
+        ("16.13=", None, "1613.00"),
+        ("0.05-", None, "0.05"),
+        ("12.34", None, "12.34"),
     ],
 )
 def test_formats(text: str, raised_from: int | None, amount: str) -> None:
