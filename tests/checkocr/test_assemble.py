@@ -93,6 +93,10 @@ def layout(text: str, raised_from: int | None = None) -> list[Glyph]:
         ("16.13=", None, "1613.00"),
         ("0.05-", None, "0.05"),
         ("12.34", None, "12.34"),
+        # a leading zero and two digits: cents below one dollar whose point or lift was lost
+        ("092", None, "0.92"),
+        ("**005", None, "0.05"),
+        ("1092", None, "1092.00"),
     ],
 )
 def test_formats(text: str, raised_from: int | None, amount: str) -> None:
