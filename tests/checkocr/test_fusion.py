@@ -94,15 +94,26 @@ def test_a_doubtful_digit_is_settled_by_the_field_model() -> None:
     assert fused.features["readers_agree"] == 0.0
 
 
-def test_the_layout_that_finds_the_cents_wins_for_the_same_digits() -> None:
-    """The field model saw the decimal point of "63.00", the digit path did not ("6300")."""
-    frames, grey = frames_for("63.00")
+@pytest.mark.parametrize(
+    ("field_text", "digit_text", "amount"),
+    [
+        # The field model saw the decimal point of "63.00", the digit path did not ("6300").
+        ("63.00", "6300", "63.00"),
+        # ORAND "69.630" (no cents on these checks): the field reader read a point before "30", but
+        # the digit path saw a group of thousands, whose last two digits are never cents.
+        ("696.30", "69.630", "69630.00"),
+    ],
+)
+def test_the_layout_that_finds_the_cents_wins_unless_the_other_saw_whole_units(
+    field_text: str, digit_text: str, amount: str
+) -> None:
+    frames, grey = frames_for(field_text)
     from checkocr.field_reader import read_frames
 
     field = read_frames(frames, grey)
-    assert field.amount == "63.00"
-    fused = fuse(frames, grey, field, digit_reading("6300"), 1.0)
-    assert fused.chosen is not None and fused.chosen.assembly.amount == "63.00"
+    assert field.amount == field_text  # the field reader's own layout
+    fused = fuse(frames, grey, field, digit_reading(digit_text), 1.0)
+    assert fused.chosen is not None and fused.chosen.assembly.amount == amount
 
 
 def test_the_digit_paths_raised_cents_win_for_the_same_digits() -> None:
@@ -137,17 +148,6 @@ def test_an_amount_the_other_reader_saw_closed_in_whole_units_has_no_cents() -> 
     for closed in ("159,000/-", "159,000"):  # a terminator, or a last group of thousands
         fused = fuse(frames, grey, field, digit_reading(closed), 1.0)
         assert fused.chosen is not None and fused.chosen.assembly.amount == "159000.00", closed
-
-
-def test_a_decimal_point_loses_to_a_group_of_thousands_the_other_reader_saw() -> None:
-    """ORAND "69.630" (no cents on these checks): the field reader read a point before "30"."""
-    frames, grey = frames_for("696.30")
-    from checkocr.field_reader import read_frames
-
-    field = read_frames(frames, grey)
-    assert field.amount == "696.30"
-    fused = fuse(frames, grey, field, digit_reading("69.630"), 1.0)
-    assert fused.chosen is not None and fused.chosen.assembly.amount == "69630.00"
 
 
 def test_raised_cents_are_the_digit_paths_two_lifted_digits_of_an_amount() -> None:
