@@ -44,7 +44,9 @@ TAIL_MARKS_MAX = 3
 CROWDED_TAIL = 0.5
 # A leading zero and two digits with no mark between them: cents below one dollar, their point lost.
 LOST_POINT = AMBIGUOUS_DECIMAL
-WHOLE_TERMINATORS = ("-", "=")  # an amount they close is in whole units (".-", "=", "/-")
+# Marks that close an amount in whole units (".-", "=", "/-"). Not "/": raised cents before a
+# fraction's lost "100" ("12^34/") end in a slash.
+WHOLE_TERMINATORS = ("-", "=")
 
 
 class AssemblyError(ValueError):
@@ -213,8 +215,8 @@ def decide_cents(
 
 
 def closed_whole(glyphs: Sequence[Glyph]) -> bool:
-    """Whether a dash or "=" follows the last digit of a left-to-right glyph list (after
-    ``mark_terminators``). Not "/": raised cents before a fraction's lost "100" end in one."""
+    """Whether a dash or "=" (``WHOLE_TERMINATORS``) follows the last digit of a left-to-right
+    glyph list (after ``mark_terminators``)."""
     for glyph in reversed(glyphs):
         if glyph.kind == "digit":
             return False

@@ -15,7 +15,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
-from checkocr.assemble import DIGITS, Decimal, Glyph, assemble
+from checkocr.assemble import DIGITS, WHOLE_TERMINATORS, Decimal, Glyph, assemble
 from checkocr.assemble import Assembly as Assembly
 from checkocr.ctc import DecodedChar, best_alignment, best_path
 from checkocr.field_model import FieldFrames
@@ -54,9 +54,6 @@ UNDERLINE_MAX_GAP = 0.6  # of the others' median height: how far below the cents
 UNDERLINE_MIN_THICKNESS = 0.08
 UNDERLINE_OVERHANG = 0.5
 POINT_MARKS = ".,"
-# Marks that close an amount in whole units. Not "/": raised cents before a fraction's lost "100"
-# ("12^34/") end in a slash.
-TERMINATOR_MARKS = ("-", "=")
 LOST_POINT = 0.3  # a point's or comma's probability in one frame that puts a dropped point back
 # A CTC character fires late: its frames' middle lies at about three quarters of the glyph's width
 # (median 0.4 frames right of the glyph's centre on synthetic checks), so a box is sought this many
@@ -406,11 +403,7 @@ def glyphs_of(
     digit_at = [i for i, ch in enumerate(text) if ch in DIGITS]
     if len(digit_at) >= 3:
         boxes = with_first_cent_cut(frames, chars, boxes, digit_at[-3], digit_at[-2], ink.mask)
-    lifted = (
-        not closed_by_terminator(text)
-        and not ends_in_thousands_group(text)
-        and raised_cents([boxes[i] for i in digit_at], ink.lines)
-    )
+    lifted = not closed_in_whole_units(text) and raised_cents([boxes[i] for i in digit_at], ink.lines)
     raised = set(digit_at[-2:]) if lifted else set()
     fraction = fraction_positions(text)
     glyphs = []
@@ -477,7 +470,13 @@ def closed_by_terminator(text: str) -> bool:
     closes an amount in whole units, whose last digits are never cents however they are written
     (ORAND `a_car_000929` "15700-", its small zeros joined to the "7": cut off it, they stood
     small and high)."""
-    return text.rstrip().endswith(TERMINATOR_MARKS)
+    return text.rstrip().endswith(WHOLE_TERMINATORS)
+
+
+def closed_in_whole_units(text: str) -> bool:
+    """Whether the amount as written is closed in whole units, by a terminator or a last group of
+    thousands: its last two digits are then never cents, however they are lifted or pointed."""
+    return closed_by_terminator(text) or ends_in_thousands_group(text)
 
 
 def fraction_positions(text: str) -> set[int]:

@@ -34,14 +34,7 @@ import numpy as np
 from checkocr.assemble import DIGITS, Assembly, Decimal, assemble
 from checkocr.ctc import BLANK, prefix_beam_search, string_log_probability
 from checkocr.field_model import FieldFrames
-from checkocr.field_reader import (
-    Ink,
-    aligned_chars,
-    closed_by_terminator,
-    ends_in_thousands_group,
-    fraction_positions,
-    glyphs_of,
-)
+from checkocr.field_reader import Ink, aligned_chars, closed_in_whole_units, fraction_positions, glyphs_of
 from checkocr.matching import KeyedAmount, candidate_digit_strings, digit_distribution
 from checkocr.schemas import Character
 
@@ -363,12 +356,7 @@ def whole_units(candidate: Candidate) -> bool:
     whatever lift the other reader measured on them (IDRBT "159,000/-": the field reader, which saw
     neither the comma nor the "/-", took the final zeros for raised cents)."""
     cents = candidate.assembly.amount_cents
-    text = candidate.text
-    return (
-        cents is not None
-        and cents % 100 == 0
-        and (closed_by_terminator(text) or ends_in_thousands_group(text))
-    )
+    return cents is not None and cents % 100 == 0 and closed_in_whole_units(candidate.text)
 
 
 def facts(chosen: Candidate | None, context: Context) -> dict[str, float]:
