@@ -42,8 +42,6 @@ FRACTION_UNRESOLVED = 0.85
 # digit height (ORAND dev: 6 of 7 such readings wrong, one at confidence 0.99).
 TAIL_MARKS_MAX = 3
 CROWDED_TAIL = 0.5
-# A leading zero and two digits with no mark between them: cents below one dollar, their point lost.
-LOST_POINT = AMBIGUOUS_DECIMAL
 # Marks that close an amount in whole units (".-", "=", "/-"). Not "/": raised cents before a
 # fraction's lost "100" ("12^34/") end in a slash.
 WHOLE_TERMINATORS = ("-", "=")
@@ -192,6 +190,10 @@ def decide_cents(
     by position, a mark before its last two digits is then no decimal point, unless nothing but
     a zero stands before it ("0.05-")."""
     if not marks:
+        if len(groups) == 1 and len(groups[0]) == 3 and groups[0][0] == "0":
+            # Nobody writes a whole amount with a leading zero: "092" is 0.92 whose point or lift was
+            # lost (dev synthetic seeds 2468 and 4242: all 19 such readings were amounts below one dollar).
+            return ["0"], groups[0][1:], AMBIGUOUS_DECIMAL
         return groups, None, 1.0
     last_mark, last_group = marks[-1], groups[-1]
     if closed and decimal == "auto" and int("".join(groups[:-1]) or "0") > 0:
@@ -283,10 +285,6 @@ def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", in_order: bool 
         body = [g for g in work if g.kind in ("digit", "separator")]
         groups, marks = split_groups(body)
         integer_groups, cents, factor = decide_cents(groups, marks, decimal, closed_whole(work))
-        if cents is None and len(groups) == 1 and len(groups[0]) == 3 and groups[0][0] == "0":
-            # Nobody writes a whole amount with a leading zero: "092" is 0.92 whose point or lift was
-            # lost (dev synthetic seeds 2468 and 4242: all 19 such readings were amounts below one dollar).
-            integer_groups, cents, factor = ["0"], groups[0][1:], factor * LOST_POINT
 
     integer = "".join(integer_groups).lstrip("0") or "0"
     cents = cents or "00"
