@@ -365,8 +365,12 @@ def train_field(
         cv_only=not final,
     )
     card = run_training(tuning.run, options)
-    cv = card["metrics"].get("cross_validation") or {} if final else {"folds": card["cross_validation"]}
-    for row in cv.get("folds", []):
+    # A run with --no-final returns its cross-validation alone; a full run, its final model's card.
+    if final:
+        folds_run = (card["metrics"].get("cross_validation") or {}).get("folds", [])
+    else:
+        folds_run = card["cross_validation"]
+    for row in folds_run:
         typer.echo(
             f"fold {row['fold']}: ORAND held-out exact {row['orand']['exact_base']} -> "
             f"{row['orand']['exact_finetuned']} of {row['orand']['held_out']}"
