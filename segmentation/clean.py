@@ -38,7 +38,9 @@ class CleanField:
     ink: np.ndarray
     mask: np.ndarray  # uint8 0/255
     stroke_width: float
-    removed: np.ndarray  # uint8 0/255: ink the cleaning took away (rules, box sides, slivers, specks)
+    # uint8 0/255: the rules, box sides and slivers the cleaning took away, for the field model to
+    # paint out; not the specks, which may be a small pen point that only the field model can read.
+    removed: np.ndarray
 
 
 def odd(value: float) -> int:
@@ -272,6 +274,7 @@ def clean_field(grey: np.ndarray, line_length: int | None = None, side_fraction:
     if ref_h is not None and SHORT_LINE * ref_h < h_length:
         mask = remove_lines(mask, max(12, round(SHORT_LINE * ref_h)), 10**6, stroke)
     mask = drop_slivers(mask, stroke)
+    removed = found & ~mask
     mask = drop_specks(mask, max(MIN_COMPONENT_AREA, round(0.5 * stroke * stroke)))
     ink = np.clip(contrast / max(threshold * 2.0, 1e-3), 0.0, 1.0) * (mask > 0)  # float32, 0 off the mask
-    return CleanField(ink=ink, mask=mask, stroke_width=stroke, removed=found & ~mask)
+    return CleanField(ink=ink, mask=mask, stroke_width=stroke, removed=removed)

@@ -44,3 +44,17 @@ def test_nothing_removed_leaves_the_crop_alone() -> None:
     cleaned = clean_crop(field, location)
     assert not cleaned.removed.any()
     assert without_rules(field.image, cleaned) is field.image
+
+
+def test_a_point_too_small_for_the_digit_path_stays_for_the_field_model() -> None:
+    """The cleaning drops specks under half a pen stroke squared, and a hurried decimal point can be
+    one; the field model reads it in context, so only rules and box sides are painted out for it."""
+    grey = boxed_amount()
+    grey[80:83, 262:265] = 25  # a 3 x 3 point after the "25", below the speck floor of a 6 px pen
+    location = FieldLocation((0, 0, 400, 120), "detected", 1.0, boxed=True)
+    field = cut_field(grey, location.reading_box, location.tilt)
+    cleaned = clean_crop(field, location)
+    assert cleaned.mask[78:86, 260:268].max() == 0  # not ink to the digit path
+    assert cleaned.removed[78:86, 260:268].max() == 0  # and not painted out
+    assert field_model_input(field, location, cleaned)[80:83, 262:265].max() < 60
+    assert field_model_input(field, location, cleaned)[20:100, 8:18].min() > 150  # the box side is not
