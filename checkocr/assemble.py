@@ -206,7 +206,8 @@ def decide_cents(
     if len(last_group) == 2 and last_mark in {".", ","}:
         others = marks[:-1]
         if others and all(m != last_mark for m in others):
-            return groups[:-1], last_group, 1.0  # "1,234.56" / "1.234,56": a distinct last mark
+            # "1,234.56" / "1.234,56": a distinct last mark, before it groups like any other ("4,69.00")
+            return groups[:-1], last_group, 1.0 if grouping_regular(groups[:-1]) else IRREGULAR_GROUPS
         if not others:
             return groups[:-1], last_group, AMBIGUOUS_DECIMAL
         integer = groups[:-1]

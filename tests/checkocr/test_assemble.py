@@ -11,6 +11,7 @@ from checkocr.assemble import (
     AMBIGUOUS_DECIMAL,
     CROWDED_TAIL,
     FRACTION_UNRESOLVED,
+    IRREGULAR_GROUPS,
     AssemblyError,
     Glyph,
     assemble,
@@ -128,6 +129,19 @@ def test_confidence_is_product_of_digit_probabilities_and_structure() -> None:
     assert result.confidence == pytest.approx(0.72, abs=1e-6)
     ambiguous = assemble(layout("12.50"))
     assert ambiguous.confidence == pytest.approx(0.99**4 * AMBIGUOUS_DECIMAL, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("text", "factor"),
+    [("1,469.00", 1.0), ("4,69.00", IRREGULAR_GROUPS), ("1.234,56", 1.0), ("12,34.56", IRREGULAR_GROUPS)],
+)
+def test_a_distinct_decimal_mark_does_not_excuse_irregular_grouping_before_it(
+    text: str, factor: float
+) -> None:
+    """ "4,69.00" (a lost "1" of "4,169.00") groups its dollars as nobody does, whatever mark comes
+    last: it was posted at 0.988 when the distinct last mark made the layout look sure."""
+    result = assemble(layout(text))
+    assert result.confidence == pytest.approx(0.99 ** sum(c.isdigit() for c in text) * factor, abs=1e-5)
 
 
 def test_alternatives_are_the_other_likely_classes_best_first() -> None:
