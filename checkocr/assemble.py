@@ -194,6 +194,10 @@ def decide_cents(
             # Nobody writes a whole amount with a leading zero: "092" is 0.92 whose point or lift was
             # lost (dev synthetic seeds 2468 and 4242: all 19 such readings were amounts below one dollar).
             return ["0"], groups[0][1:], AMBIGUOUS_DECIMAL
+        if len(groups) == 1 and len(groups[0]) > 3 and groups[0][0] == "0":
+            # The same leading zero before more digits: a mark or a lift was lost and nothing says
+            # where the cents were ("0921" for "0 92/100", its slash read as "1").
+            return groups, None, IRREGULAR_GROUPS
         return groups, None, 1.0
     last_mark, last_group = marks[-1], groups[-1]
     if closed and decimal == "auto" and int("".join(groups[:-1]) or "0") > 0:

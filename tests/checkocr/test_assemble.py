@@ -225,6 +225,15 @@ def test_an_amount_of_zero_is_never_accepted() -> None:
     assert assemble(layout("0.08")).confidence > 0.9
 
 
+def test_a_leading_zero_before_more_than_two_digits_is_doubtful() -> None:
+    """"0921" ("0 92/100" with its slash read as "1") has lost a mark, and nothing says where the
+    cents were: read as written, in doubt. "1092" has no leading zero and no doubt."""
+    result = assemble(layout("0921"))
+    assert result.amount == "921.00"
+    assert result.confidence == pytest.approx(0.99**4 * IRREGULAR_GROUPS, abs=1e-5)
+    assert assemble(layout("1092")).confidence == pytest.approx(0.99**4, abs=1e-5)
+
+
 def test_a_fraction_without_cents_before_it_is_doubtful() -> None:
     """ "16/100" with two digits is 0.16 or 16.00 with the cents lost: the structure is in doubt."""
     result = assemble(layout("16FC"))
