@@ -226,7 +226,7 @@ def test_an_amount_of_zero_is_never_accepted() -> None:
 
 
 def test_a_leading_zero_before_more_than_two_digits_is_doubtful() -> None:
-    """"0921" ("0 92/100" with its slash read as "1") has lost a mark, and nothing says where the
+    """ "0921" ("0 92/100" with its slash read as "1") has lost a mark, and nothing says where the
     cents were: read as written, in doubt. "1092" has no leading zero and no doubt."""
     result = assemble(layout("0921"))
     assert result.amount == "921.00"
