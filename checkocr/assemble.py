@@ -182,6 +182,12 @@ def grouping_regular(groups: Sequence[str]) -> bool:
     return len(rest[-1]) == 3 and all(len(g) == 2 for g in rest[:-1]) and len(head) <= 2
 
 
+def grouping_factor(groups: Sequence[str]) -> float:
+    """The structure factor of integer groups: 1.0 when they group as thousands or lakh, else
+    IRREGULAR_GROUPS."""
+    return 1.0 if grouping_regular(groups) else IRREGULAR_GROUPS
+
+
 def decide_cents(
     groups: list[str], marks: list[str], decimal: Decimal, closed: bool = False
 ) -> tuple[list[str], str | None, float]:
@@ -190,35 +196,31 @@ def decide_cents(
     by position, a mark before its last two digits is then no decimal point, unless nothing but
     a zero stands before it ("0.05-")."""
     if not marks:
-        if len(groups) == 1 and len(groups[0]) == 3 and groups[0][0] == "0":
-            # Nobody writes a whole amount with a leading zero: "092" is 0.92 whose point or lift was
-            # lost (dev synthetic seeds 2468 and 4242: all 19 such readings were amounts below one dollar).
-            return ["0"], groups[0][1:], AMBIGUOUS_DECIMAL
-        if len(groups) == 1 and len(groups[0]) > 3 and groups[0][0] == "0":
-            # The same leading zero before more digits: a mark or a lift was lost and nothing says
-            # where the cents were ("0921" for "0 92/100", its slash read as "1").
+        if len(groups) == 1 and len(groups[0]) >= 3 and groups[0][0] == "0":
+            # Nobody writes a whole amount with a leading zero: a point or a lift was lost. "092" is
+            # 0.92 (dev synthetic seeds 2468 and 4242: all 19 such readings were amounts below one
+            # dollar); with more digits nothing says where the cents were ("0921" for "0 92/100",
+            # its slash read as "1"), so it is read as written, in doubt.
+            if len(groups[0]) == 3:
+                return ["0"], groups[0][1:], AMBIGUOUS_DECIMAL
             return groups, None, IRREGULAR_GROUPS
         return groups, None, 1.0
     last_mark, last_group = marks[-1], groups[-1]
     if closed and decimal == "auto" and int("".join(groups[:-1]) or "0") > 0:
-        return groups, None, 1.0 if grouping_regular(groups) else IRREGULAR_GROUPS
+        return groups, None, grouping_factor(groups)
     if decimal in (".", ","):
         if last_mark == decimal and len(last_group) <= 2:
             return groups[:-1], last_group.ljust(2, "0"), 1.0
-        factor = 1.0 if grouping_regular(groups) else IRREGULAR_GROUPS
-        return groups, None, factor
+        return groups, None, grouping_factor(groups)
     if len(last_group) == 2 and last_mark in {".", ","}:
         others = marks[:-1]
         if others and all(m != last_mark for m in others):
             # "1,234.56" / "1.234,56": a distinct last mark, before it groups like any other ("4,69.00")
-            return groups[:-1], last_group, 1.0 if grouping_regular(groups[:-1]) else IRREGULAR_GROUPS
+            return groups[:-1], last_group, grouping_factor(groups[:-1])
         if not others:
             return groups[:-1], last_group, AMBIGUOUS_DECIMAL
-        integer = groups[:-1]
-        factor = 1.0 if grouping_regular(integer) else IRREGULAR_GROUPS
-        return integer, last_group, factor * AMBIGUOUS_DECIMAL
-    factor = 1.0 if grouping_regular(groups) else IRREGULAR_GROUPS
-    return groups, None, factor
+        return groups[:-1], last_group, grouping_factor(groups[:-1]) * AMBIGUOUS_DECIMAL
+    return groups, None, grouping_factor(groups)
 
 
 def closed_whole(glyphs: Sequence[Glyph]) -> bool:
@@ -285,7 +287,7 @@ def assemble(glyphs: Sequence[Glyph], decimal: Decimal = "auto", in_order: bool 
     elif len(raised) == 2 and len(raised) < len(digits):
         groups, marks = split_groups([g for g in main if g.kind in ("digit", "separator")])
         integer_groups, cents = groups, "".join(g.char for g in raised)
-        factor = 1.0 if grouping_regular(groups) else IRREGULAR_GROUPS
+        factor = grouping_factor(groups)
     else:
         body = [g for g in work if g.kind in ("digit", "separator")]
         groups, marks = split_groups(body)
