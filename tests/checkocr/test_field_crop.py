@@ -57,4 +57,4 @@ def test_a_point_too_small_for_the_digit_path_stays_for_the_field_model() -> Non
     assert cleaned.mask[78:86, 260:268].max() == 0  # not ink to the digit path
     assert cleaned.removed[78:86, 260:268].max() == 0  # and not painted out
     assert field_model_input(field, location, cleaned)[80:83, 262:265].max() < 60
-    assert field_model_input(field, location, cleaned)[20:100, 8:18].min() > 150  # the box side is not
+    assert field_model_input(field, location, cleaned)[20:100, 8:18].min() > 150  # the box side still is

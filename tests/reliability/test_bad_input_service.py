@@ -109,7 +109,7 @@ def test_live_server_survives_the_corpus_with_bounded_memory(module_server: Live
         rss_after_pass.append(module_server.rss_kib())
     growth = (rss_after_pass[-1] - rss_after_pass[1]) / rss_after_pass[1]
     steps_kib = [after - before for before, after in itertools.pairwise(rss_after_pass[1:])]
-    per_pass = [step / before for step, before in zip(steps_kib, rss_after_pass[1:], strict=False)]
+    per_pass = [step / before for step, before in zip(steps_kib, rss_after_pass[1:-1], strict=True)]
     peak_mib = vm_kib(module_server.pid, "VmHWM") / 1024
     print(f"\nstatuses: {statuses}")
     print(f"RSS after each pass (KiB): {rss_after_pass}; growth {growth:.1%}; peak {peak_mib:.0f} MiB")
