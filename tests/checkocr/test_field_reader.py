@@ -344,6 +344,20 @@ def test_a_first_cent_written_touching_the_digit_before_it_gets_its_own_box() ->
     assert read_frames(frames, grey).amount == "1.00"
 
 
+def test_touching_glyphs_are_cut_where_the_least_ink_joins_them() -> None:
+    """Synthetic "2625^00": the "5" and the first cent joined by an underline's remnant. The frames'
+    middle between them lies inside the "5", where a cut gave the cent a column of the "5" and its
+    full height, and the cents did not look raised; the thin join is where they meet."""
+    frames, grey = frames_for("500")
+    grey[5:35, 10:36] = 0  # the "5", wider than its frames (the frames' middle is column 29)
+    grey[16:18, 36:43] = 0  # the remnant joining it to the first cent
+    for centre in (48, 78):
+        cv2.circle(grey, (centre, 11), 6, 0, 2)  # the cents, small and high
+    glyphs = field_glyphs(frames, grey)
+    assert glyphs[0].bbox == (10, 5, 26, 30) and glyphs[1].bbox == (36, 4, 20, 15)
+    assert read_frames(frames, grey).amount == "5.00"
+
+
 def test_an_amount_closed_by_a_terminator_has_no_raised_cents() -> None:
     """ORAND a_car_000929 "15700-": small zeros written high after the "7" are not cents."""
     frames, grey = written("15700-", [(10, 38)] * 3 + [(2, 16)] * 2 + [(20, 23)])
