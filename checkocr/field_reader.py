@@ -90,6 +90,7 @@ FRACTION_TAIL = "100"
 FRACTION_CENTS = 2  # digits before a fraction's slash: the cents, and any dollars before them
 MIN_PIECE_SHARE = 0.05  # ink pieces smaller than this share of the largest are specks, not glyphs
 SLIVER_HEIGHT = 0.2  # of the pieces' median height: a flatter piece under a glyph is a line's remnant
+DETACHED_GAP = 0.5  # of a digit's tallest piece: ink further above or below it is not the digit's
 
 
 def ink_mask(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -248,6 +249,8 @@ def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink, taken: BBox | Non
     if len(under) > 1:  # a mark and the flat remnant of a ruled line under it: the mark
         sliver = ink.slivers[1 if is_digit else 0]
         under = [i for i in under if hs[i] > sliver] or under
+    if is_digit and len(under) > 1:
+        under = attached_to_tallest(under, ys, hs)
     if not under and len(pieces):
         gaps = np.maximum(xs - middle, 0) + np.maximum(middle - (xs + ws), 0)
         reach = np.where(xs + ws <= middle, LATE_INK_FRAMES, NEAREST_INK_FRAMES) * frames.frame_width
@@ -271,6 +274,17 @@ def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink, taken: BBox | Non
     if rows.size == 0:
         return (x0, 0, x1 - x0, frames.crop_height)
     return (x0, int(rows[0]), x1 - x0, int(rows[-1] - rows[0] + 1))
+
+
+def attached_to_tallest(under: list[int], ys: np.ndarray, hs: np.ndarray) -> list[int]:
+    """The pieces of ``under`` (indices) within DETACHED_GAP of the tallest one's height above or below
+    it: a digit's own ink and the parts of it a line's removal cut off, not the foot of a line of
+    print the crop cut through (a date over the box: "95^00" gave the "9" and "5" boxes from the
+    crop's top row, and the cents never looked raised)."""
+    tallest = max(under, key=lambda i: hs[i])
+    top, bottom = ys[tallest], ys[tallest] + hs[tallest]
+    reach = DETACHED_GAP * hs[tallest]
+    return [i for i in under if ys[i] - bottom <= reach and top - (ys[i] + hs[i]) <= reach]
 
 
 def digit_probabilities(frames: FieldFrames, char: DecodedChar) -> np.ndarray:

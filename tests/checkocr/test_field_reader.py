@@ -265,6 +265,17 @@ def test_a_last_character_firing_frames_after_its_glyph_still_gets_the_glyphs_bo
     assert field_glyphs(frames, grey)[1].bbox == (40, 0, 20, 40)
 
 
+def test_print_the_crop_cut_through_far_above_a_digit_is_not_part_of_its_box() -> None:
+    """Synthetic "95^00": the feet of a date printed over the box, cut by the crop's top edge, lay in
+    the "9"'s and the "5"'s columns; both boxes reached up to them and the cents never looked raised."""
+    frames, grey = written("9500", [(20, 48)] * 2 + [(12, 26)] * 2, height=50)
+    for i in range(2):
+        x0, _x1 = frames.columns(3 * i + 1, 3 * i + 2)
+        grey[0:3, x0 - 4 : x0 + 8] = 0
+    assert [g.bbox[1] for g in field_glyphs(frames, grey)] == [20, 20, 12, 12]
+    assert read_frames(frames, grey).amount == "95.00"
+
+
 def test_a_digit_never_takes_a_flat_remnant_of_an_underline_for_its_box() -> None:
     """Synthetic "91^00": the last cent fired over an underline's leftover row, a box 1 px tall."""
     frames, grey = frames_for("70")
