@@ -90,7 +90,7 @@ FRACTION_TAIL = "100"
 FRACTION_CENTS = 2  # digits before a fraction's slash: the cents, and any dollars before them
 MIN_PIECE_SHARE = 0.05  # ink pieces smaller than this share of the largest are specks, not glyphs
 SLIVER_HEIGHT = 0.2  # of the pieces' median height: a flatter piece under a glyph is a line's remnant
-DETACHED_GAP = 0.5  # of a digit's tallest piece: ink further above or below it is not the digit's
+EDGE_CUT_HEIGHT = 0.35  # of the tallest piece: a lower piece cut by the crop's edge is print, not a digit
 
 
 def ink_mask(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -215,12 +215,17 @@ class Ink:
     @cached_property
     def digit_pieces(self) -> np.ndarray:
         """The pieces a digit may take: none flatter than SLIVER_HEIGHT of the median piece (the flat
-        remnant of a ruled line beside a cent); all of them when every piece is that flat. Kept once
-        per field: every candidate's characters look them up again."""
+        remnant of a ruled line beside a cent), none that the crop's top or bottom edge cuts and that
+        stands under EDGE_CUT_HEIGHT of the tallest piece (the feet of a date printed over the box:
+        "343^00" took them for its "3" and "4" and the cents never looked raised); all of them when
+        none is left. Kept once per field: every candidate's characters look them up again."""
         if not len(self.pieces):
             return self.pieces
-        solid = self.pieces[:, 3] > SLIVER_HEIGHT * float(np.median(self.pieces[:, 3]))
-        return self.pieces[solid] if solid.any() else self.pieces
+        ys, hs = self.pieces[:, 1], self.pieces[:, 3]
+        solid = hs > SLIVER_HEIGHT * float(np.median(hs))
+        cut_by_edge = ((ys == 0) | (ys + hs >= self.mask.shape[0])) & (hs < EDGE_CUT_HEIGHT * hs.max())
+        kept = solid & ~cut_by_edge
+        return self.pieces[kept] if kept.any() else self.pieces
 
     @cached_property
     def slivers(self) -> tuple[float, float]:
@@ -249,8 +254,6 @@ def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink, taken: BBox | Non
     if len(under) > 1:  # a mark and the flat remnant of a ruled line under it: the mark
         sliver = ink.slivers[1 if is_digit else 0]
         under = [i for i in under if hs[i] > sliver] or under
-    if is_digit and len(under) > 1:
-        under = attached_to_tallest(under, ys, hs)
     if not under and len(pieces):
         gaps = np.maximum(xs - middle, 0) + np.maximum(middle - (xs + ws), 0)
         reach = np.where(xs + ws <= middle, LATE_INK_FRAMES, NEAREST_INK_FRAMES) * frames.frame_width
@@ -274,17 +277,6 @@ def char_box(frames: FieldFrames, char: DecodedChar, ink: Ink, taken: BBox | Non
     if rows.size == 0:
         return (x0, 0, x1 - x0, frames.crop_height)
     return (x0, int(rows[0]), x1 - x0, int(rows[-1] - rows[0] + 1))
-
-
-def attached_to_tallest(under: list[int], ys: np.ndarray, hs: np.ndarray) -> list[int]:
-    """The pieces of ``under`` (indices) within DETACHED_GAP of the tallest one's height above or below
-    it: a digit's own ink and the parts of it a line's removal cut off, not the foot of a line of
-    print the crop cut through (a date over the box: "95^00" gave the "9" and "5" boxes from the
-    crop's top row, and the cents never looked raised)."""
-    tallest = max(under, key=lambda i: hs[i])
-    top, bottom = ys[tallest], ys[tallest] + hs[tallest]
-    reach = DETACHED_GAP * hs[tallest]
-    return [i for i in under if ys[i] - bottom <= reach and top - (ys[i] + hs[i]) <= reach]
 
 
 def digit_probabilities(frames: FieldFrames, char: DecodedChar) -> np.ndarray:

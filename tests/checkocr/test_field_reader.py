@@ -265,15 +265,23 @@ def test_a_last_character_firing_frames_after_its_glyph_still_gets_the_glyphs_bo
     assert field_glyphs(frames, grey)[1].bbox == (40, 0, 20, 40)
 
 
-def test_print_the_crop_cut_through_far_above_a_digit_is_not_part_of_its_box() -> None:
-    """Synthetic "95^00": the feet of a date printed over the box, cut by the crop's top edge, lay in
-    the "9"'s and the "5"'s columns; both boxes reached up to them and the cents never looked raised."""
-    frames, grey = written("9500", [(20, 48)] * 2 + [(12, 26)] * 2, height=50)
+def test_print_the_crop_cut_through_is_never_a_digit() -> None:
+    """Synthetic "343^00": the feet of a date printed over the box, cut by the crop's top edge, lay
+    under the "3"'s and the "4"'s frames, each digit's own ink a little to the right: the digits took
+    the feet for their boxes and the cents never looked raised."""
+    frames, grey = frames_for("34300", height=50)
+    for i in range(5):
+        x0, x1 = frames.columns(3 * i + 1, 3 * i + 2)
+        if i < 3:
+            grey[20:48, x0 + 8 : x1 + 8] = 0  # the dollars, right of their frames
+        else:
+            grey[12:26, x0:x1] = 0  # the cents, small and high
     for i in range(2):
-        x0, _x1 = frames.columns(3 * i + 1, 3 * i + 2)
-        grey[0:3, x0 - 4 : x0 + 8] = 0
-    assert [g.bbox[1] for g in field_glyphs(frames, grey)] == [20, 20, 12, 12]
-    assert read_frames(frames, grey).amount == "95.00"
+        x0, x1 = frames.columns(3 * i + 1, 3 * i + 2)
+        middle = (x0 + x1) // 2 - 4
+        grey[0:5, middle - 5 : middle + 5] = 0
+    assert [g.bbox[1] for g in field_glyphs(frames, grey)] == [20, 20, 20, 12, 12]
+    assert read_frames(frames, grey).amount == "343.00"
 
 
 def test_a_digit_never_takes_a_flat_remnant_of_an_underline_for_its_box() -> None:
