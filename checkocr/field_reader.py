@@ -67,10 +67,11 @@ LATE_INK_FRAMES = 3.0
 # Two pieces about as near (within this many frames): the one the character before did not take.
 TIE_FRAMES = 0.25
 # A dollar digit and the first cent written touching are cut at the thinnest column within this many
-# frames of their frames' middle, never in the outer CUT_EDGE share of their shared box's width (a
-# glyph's own first and last columns are thin too).
+# frames of their frames' middle when it is a join thinner than a stroke, never in the outer CUT_EDGE
+# share of their shared box's width (a glyph's own first and last columns are thin too).
 CUT_REACH_FRAMES = 1.0
 CUT_EDGE = 0.2
+THIN_JOIN = 0.1  # of the shared box's height: a column crossing more ink crosses a stroke, not a join
 # A horizontal run at least this share of the ink pieces' median height is a line (a box edge, the
 # underline under raised cents), not part of a glyph; the crop's height would miss an underline as
 # long as two small cents in a tall crop.
@@ -463,13 +464,16 @@ def with_first_cent_cut(
 
 def thinnest_column(mask: np.ndarray, box: BBox, column: int, reach: int) -> int:
     """The column of ``box`` within ``reach`` of ``column`` that crosses the least ink (of equals, the
-    nearest to ``column``), never in the outer CUT_EDGE share of the box's width on either side.
+    nearest to ``column``), never in the outer CUT_EDGE share of the box's width on either side, when
+    that ink is a join thinner than a pen stroke (at most THIN_JOIN of the box's height); else
+    ``column``.
 
     Why: a CTC character fires late and narrower than its glyph, so the frames' middle between two
-    characters is only near where they meet. Two glyphs joined by a stroke's end or an underline's
-    remnant ("2625^00": the "5" and the first cent, the frames' middle 12 columns inside the "5")
-    meet where few pixels cross; a cut through the "5" gave the cent the "5"'s height, and the cents
-    never looked raised."""
+    characters is only near where they meet. Two glyphs joined by an underline's remnant ("2625^00":
+    the "5" and the first cent, the frames' middle 12 columns inside the "5") meet where a pixel or
+    two cross; a cut through the "5" gave the cent the "5"'s height, and the cents never looked
+    raised. A column crossing one whole stroke is no join: the thinnest column of a "4" and the cent
+    it touches ("31324^00") is the 4's own crossbar, and a cut there left the cent the 4's stem."""
     x, y, w, h = box
     edge = math.ceil(CUT_EDGE * w)
     low, high = max(x + edge, column - reach), min(x + w - 1 - edge, column + reach)
@@ -477,7 +481,8 @@ def thinnest_column(mask: np.ndarray, box: BBox, column: int, reach: int) -> int
         return column
     ink = np.count_nonzero(mask[y : y + h, low : high + 1], axis=0)
     columns = np.arange(low, high + 1)
-    return int(columns[np.lexsort((np.abs(columns - column), ink))[0]])
+    thinnest = int(np.lexsort((np.abs(columns - column), ink))[0])
+    return int(columns[thinnest]) if ink[thinnest] <= THIN_JOIN * h else column
 
 
 def split_box(mask: np.ndarray, box: BBox, column: int) -> tuple[BBox, BBox] | None:

@@ -20,6 +20,7 @@ from checkocr.field_reader import (
     glyphs_of,
     ink_mask,
     read_frames,
+    thinnest_column,
 )
 from checkocr.reader import Reader
 from segmentation.locate import FieldLocation
@@ -375,6 +376,21 @@ def test_touching_glyphs_are_cut_where_the_least_ink_joins_them() -> None:
     glyphs = field_glyphs(frames, grey)
     assert glyphs[0].bbox == (10, 5, 26, 30) and glyphs[1].bbox == (36, 4, 20, 15)
     assert read_frames(frames, grey).amount == "5.00"
+
+
+def test_a_cut_moves_to_a_thin_join_but_not_to_a_thin_stroke() -> None:
+    """Synthetic "31324^00": a "4" touching its first cent. The thinnest column near the frames'
+    middle is the 4's crossbar, a whole stroke; cut there, the cent kept the 4's stem and its full
+    height. Only a join thinner than a stroke (an underline's remnant, "2625^00") moves the cut."""
+    mask = np.zeros((40, 60), bool)
+    mask[5:35, 0:20] = True  # a digit
+    mask[20:26, 20:30] = True  # a crossbar-thick stroke on to the cent
+    mask[5:20, 30:45] = True  # the cent
+    box = (0, 5, 45, 30)
+    assert thinnest_column(mask, box, column=18, reach=10) == 18
+    mask[20:26, 20:30] = False
+    mask[24:26, 20:30] = True  # a join two pixels high
+    assert thinnest_column(mask, box, column=18, reach=10) == 20
 
 
 def test_an_amount_closed_by_a_terminator_has_no_raised_cents() -> None:
